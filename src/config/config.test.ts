@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfigText } from './parse.js';
+import { configDir, resolveConfigLocation, stateDir, type PathEnv } from './paths.js';
+import { REDACTED, redactSecrets, renderDefaultConfigFile } from './render.js';
+import { defaultConfig } from './schema.js';
+
+describe('defaults', () => {
+  it('an empty file gives the documented defaults', () => {
+    const result = parseConfigText('');
+    assert.deepEqual(result, {
+      ok: true,
+      config: {
+        daemon: { log_level: 'info' },
+        http: { enabled: true, host: '127.0.0.1', port: 7654 },
+        otel: { metrics_enabled: true },
+      },
+    });
+  });
+
+  it('a partial section keeps the defaults of the keys it omits', () => {
+    const result = parseConfigText('[http]\nport = 9000\n');
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.http, { enabled: true, host: '127.0.0.1', port: 9000 });
+  });
+
+  it('metrics can be switched off', () => {
+    const result = parseConfigText('[otel]\nmetrics_enabled = false\n');
+    assert.ok(result.ok);
+    assert.equal(result.config.otel.metrics_enabled, false);
+  });
+
+  it('dotted keys and inline tables are accepted', () => {
+    const result = parseConfigText('http.port = 1\notel = { metrics_enabled = false }\n');
+    assert.ok(result.ok);
+    assert.equal(result.config.http.port, 1);
+    assert.equal(result.config.otel.metrics_enabled, false);
+  });
+});
+
+describe('invalid files name the key and the line', () => {
+  const cases: [string, string, { key: string; line?: number; message: RegExp }[]][] = [
+    [
+      'wrong type',
+      '[daemon]\nlog_level = "info"\n\n[http]\nport = "7654"\n',
+      [{ key: 'http.port', line: 5, message: /expected number/ }],
+    ],
+    [
+      'unknown key in a section',
+      '[http]\nenabled = true\nprot = 80\n',
+      [{ key: 'http.prot', line: 3, message: /unknown key/ }],
+    ],
+    [
+      'unknown section',
+      '\n[metrics]\nenabled = true\n',
+      [{ key: 'metrics', line: 2, message: /unknown key/ }],
+    ],
+    ['out of range', '[http]\nport = 70000\n', [{ key: 'http.port', line: 2, message: /65535/ }]],
+    [
+      'bad enum value',
+      '[daemon]\nlog_level = "loud"\n',
+      [{ key: 'daemon.log_level', line: 2, message: /"info"/ }],
+    ],
+    [
+      'a section that is not a table',
+      'http = 5\n',
+      [{ key: 'http', line: 1, message: /expected object/ }],
+    ],
+    [
+      'every problem at once',
+      '[http]\nport = -1\nhost = ""\nextra = 1\n[otel]\nmetrics_enabled = "yes"\n',
+      [
+        { key: 'http.host', line: 3, message: /.+/ },
+        { key: 'http.port', line: 2, message: />=0|0/ },
+        { key: 'http.extra', line: 4, message: /unknown key/ },
+        { key: 'otel.metrics_enabled', line: 6, message: /expected boolean/ },
+      ],
+    ],
+    ['TOML syntax error', '[http]\nport = \n', [{ key: '', line: 2, message: /TOML syntax/ }]],
+    [
+      'duplicate key',
+      '[http]\nport = 1\nport = 2\n',
+      [{ key: '', line: 3, message: /TOML syntax/ }],
+    ],
+  ];
+  for (const [name, text, expected] of cases) {
+    it(name, () => {
+      const result = parseConfigText(text);
+      if (result.ok) assert.fail('expected the file to be rejected');
+      const sorted = [...result.issues].sort((a, b) => a.key.localeCompare(b.key));
+      const want = [...expected].sort((a, b) => a.key.localeCompare(b.key));
+      assert.equal(sorted.length, want.length, JSON.stringify(result.issues));
+      want.forEach((w, i) => {
+        const got = sorted[i];
+        assert.ok(got);
+        assert.equal(got.key, w.key);
+        assert.equal(got.line, w.line);
+        assert.match(got.message, w.message);
+      });
+    });
+  }
+});
+
+describe('paths', () => {
+  const base: PathEnv = { env: { HOME: '/home/u' }, platform: 'linux', homeDir: '/nope' };
+
+  it('--config wins over the environment and the default', () => {
+    const env = { ...base, env: { ...base.env, PALINGENESIS_CONFIG: '/env.toml' } };
+    assert.deepEqual(resolveConfigLocation('/flag.toml', env), {
+      path: '/flag.toml',
+      source: 'flag',
+    });
+    assert.deepEqual(resolveConfigLocation(undefined, env), { path: '/env.toml', source: 'env' });
+  });
+
+  it('the default honours XDG_CONFIG_HOME, then HOME, per platform', () => {
+    assert.equal(
+      resolveConfigLocation(undefined, base).path,
+      '/home/u/.config/palingenesis/config.toml',
+    );
+    assert.equal(
+      configDir({ ...base, env: { HOME: '/home/u', XDG_CONFIG_HOME: '/x' } }),
+      '/x/palingenesis',
+    );
+    assert.equal(
+      configDir({ ...base, platform: 'darwin' }),
+      '/home/u/Library/Application Support/palingenesis',
+    );
+  });
+
+  it('state lives under XDG_STATE_HOME or ~/.local/state', () => {
+    assert.equal(stateDir(base), '/home/u/.local/state/palingenesis');
+    assert.equal(stateDir({ ...base, env: { XDG_STATE_HOME: '/s' } }), '/s/palingenesis');
+  });
+});
+
+describe('rendering', () => {
+  it('the default file parses back to the defaults and documents every key', () => {
+    const text = renderDefaultConfigFile();
+    const result = parseConfigText(text);
+    assert.deepEqual(result, { ok: true, config: defaultConfig() });
+    for (const key of ['log_level', 'enabled', 'host', 'port', 'metrics_enabled']) {
+      assert.match(text, new RegExp(`# .+\\n${key} = `), key);
+    }
+  });
+
+  it('redacts values whose key names a secret, at any depth', () => {
+    const redacted = redactSecrets({
+      http: { token: 'abc', host: 'h' },
+      notify: [{ webhook_url: 'https://x/y' }],
+      opencode: { password: '' },
+    });
+    assert.deepEqual(redacted, {
+      http: { token: REDACTED, host: 'h' },
+      notify: [{ webhook_url: REDACTED }],
+      opencode: { password: '' },
+    });
+  });
+});

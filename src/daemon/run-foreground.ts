@@ -1,0 +1,73 @@
+import type { StatePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import { isPalError } from '../errors.js';
+import type { BuildInfo } from './build-info.js';
+import { startDaemon } from './daemon.js';
+import { createDaemonLogger } from './logger.js';
+
+export interface ForegroundOptions {
+  readonly config: Config;
+  readonly paths: StatePaths;
+  readonly build: BuildInfo;
+  readonly stdout: (text: string) => void;
+}
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs the daemon until SIGTERM or SIGINT, then stops it gracefully and resolves with the exit
+ * code: 0 after a clean stop, 1 when the stop failed or overran its deadline. A second signal
+ * during shutdown exits at once.
+ */
+export async function runForeground(options: ForegroundOptions): Promise<number> {
+  const { log, flush } = createDaemonLogger(options.paths.logFile, options.config.daemon.log_level);
+  const daemon = await startDaemon({ ...options, log }).catch((error: unknown) => {
+    // Expected refusals (already running, port in use) need no stack trace in the log.
+    const detail = isPalError(error) ? { code: error.code, message: error.message } : { err: error };
+    log.error(detail, 'daemon.start_failed');
+    flush();
+    throw error;
+  });
+  options.stdout(
+    daemon.url === undefined
+      ? `palingenesis running (pid ${process.pid}, HTTP API disabled)\n`
+      : `palingenesis listening on ${daemon.url}\n`,
+  );
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info({ signal }, 'daemon.signal');
+  const forceExit = (): void => {
+    log.warn('second signal during shutdown; exiting now');
+    flush();
+    process.exit(1);
+  };
+  process.once('SIGTERM', forceExit);
+  process.once('SIGINT', forceExit);
+
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([daemon.stop().then(() => 'stopped' as const), deadline]);
+    if (outcome === 'timeout') {
+      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown overran its deadline');
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    log.error({ err: error }, 'shutdown failed');
+    return 1;
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGTERM', forceExit);
+    process.off('SIGINT', forceExit);
+    flush();
+  }
+}

@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { DaemonControl, DaemonInfo } from './control.js';
+import { codeForClientStatus, sendError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { statusRoutes } from './routes/status.js';
+
+export interface HttpDeps {
+  readonly info: DaemonInfo;
+  readonly control: DaemonControl;
+  /** Absent when `[otel] metrics_enabled = false`. */
+  readonly metrics?: Metrics | undefined;
+  readonly log: Logger;
+}
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+export function createHttpApp(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const known = routes.get(route.url) ?? new Set<string>();
+    for (const method of methods) known.add(method);
+    routes.set(route.url, known);
+  });
+
+  healthRoutes(app, deps.info);
+  statusRoutes(app, deps.info, deps.control);
+  if (deps.metrics) metricsRoutes(app, deps.metrics);
+
+  // A known path asked with another method is 405 with Allow, not 404. Routes are all
+  // registered above, so the table is complete before the server answers anything.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const allowed = routes.get(path);
+    if (allowed && !allowed.has(req.method)) {
+      const allow = METHODS.filter((m) => allowed.has(m)).join(', ');
+      return sendError(
+        reply.header('allow', allow),
+        'method_not_allowed',
+        `${req.method} is not allowed on ${path}; use ${allow}`,
+      );
+    }
+    return sendError(reply, 'not_found', `no route for ${req.method} ${path}`);
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return sendError(reply, codeForClientStatus(status), error.message);
+    }
+    deps.log.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    return sendError(reply, 'internal', 'internal error; see the daemon log');
+  });
+
+  return app;
+}
