@@ -23,7 +23,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   const { log, flush } = createDaemonLogger(options.paths.logFile, options.config.daemon.log_level);
   const daemon = await startDaemon({ ...options, log }).catch((error: unknown) => {
     // Expected refusals (already running, port in use) need no stack trace in the log.
-    const detail = isPalError(error) ? { code: error.code, message: error.message } : { err: error };
+    const detail = isPalError(error)
+      ? { code: error.code, message: error.message }
+      : { err: error };
     log.error(detail, 'daemon.start_failed');
     flush();
     throw error;
@@ -34,10 +36,14 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       : `palingenesis listening on ${daemon.url}\n`,
   );
 
+  // Signal listeners do not keep the event loop alive; with the HTTP API disabled nothing else
+  // might, and the process would exit by itself.
+  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  clearInterval(keepAlive);
   log.info({ signal }, 'daemon.signal');
   const forceExit = (): void => {
     log.warn('second signal during shutdown; exiting now');

@@ -1,0 +1,47 @@
+import { pino } from 'pino';
+import { defaultConfig, type Config } from '../../src/config/schema.js';
+import { readBuildInfo } from '../../src/daemon/build-info.js';
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js';
+import { createTempHome, type TempHome } from './temp-home.js';
+
+export interface TestDaemon {
+  readonly daemon: RunningDaemon;
+  readonly url: string;
+  readonly home: TempHome;
+  close(): Promise<void>;
+}
+
+/** A real daemon in this process on 127.0.0.1:0 with an isolated state directory. */
+export async function startTestDaemon(
+  patch: (config: Config) => void = () => undefined,
+): Promise<TestDaemon> {
+  const home = await createTempHome();
+  const config = defaultConfig();
+  config.http.port = 0;
+  patch(config);
+  try {
+    const daemon = await startDaemon({
+      config,
+      paths: home.state,
+      build: readBuildInfo(),
+      log: pino({ level: 'silent' }),
+    });
+    if (daemon.url === undefined) throw new Error('test daemon has no HTTP URL');
+    const url = daemon.url;
+    return {
+      daemon,
+      url,
+      home,
+      async close() {
+        try {
+          await daemon.stop();
+        } finally {
+          await home.remove();
+        }
+      },
+    };
+  } catch (error) {
+    await home.remove();
+    throw error;
+  }
+}
