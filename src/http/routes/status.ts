@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { daemonStateCode, type ControlCommand } from '../../core/daemon-state.js';
 import type { DaemonControl, DaemonInfo } from '../control.js';
 import { sendError } from '../errors.js';
@@ -17,18 +17,15 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
     };
   });
 
-  const command =
-    (name: ControlCommand) => (_req: unknown, reply: Parameters<typeof sendError>[0]) => {
-      const result = control.apply(name);
-      if (!result.ok) {
-        const message =
-          result.reason === 'already_paused'
-            ? 'the daemon is already paused'
-            : 'the daemon is not paused';
-        return sendError(reply, 'conflict', message);
-      }
-      return reply.send({ state: result.state, stateCode: daemonStateCode(result.state) });
-    };
+  const CONFLICT = {
+    already_paused: 'the daemon is already paused',
+    not_paused: 'the daemon is not paused',
+  } as const;
+  const command = (name: ControlCommand) => (_req: FastifyRequest, reply: FastifyReply) => {
+    const result = control.apply(name);
+    if (!result.ok) return sendError(reply, 'conflict', CONFLICT[result.reason]);
+    return reply.send({ state: result.state, stateCode: daemonStateCode(result.state) });
+  };
   app.post('/api/v1/pause', command('pause'));
   app.post('/api/v1/resume', command('resume'));
 }
