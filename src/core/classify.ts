@@ -1,0 +1,71 @@
+import { resetFromHeaders } from './reset-headers.js';
+import type {
+  AgentErrorEvidence,
+  StopEvidence,
+  StopReason,
+  StopReasonKind,
+} from './stop-reason.js';
+
+/**
+ * Works out why a session stopped. Pure: `now` (epoch ms) is given, nothing is read.
+ * Called at the decision point (the session went idle, or its agent came back after dying),
+ * never on an intermediate error: agents retry and compact by themselves first.
+ */
+export function classify(evidence: StopEvidence, now: number): StopReason {
+  const last = evidence.lastAssistant;
+  const result = (reason: StopReasonKind, detail: string, extra: Partial<StopReason> = {}) => ({
+    reason,
+    detail,
+    evidence,
+    ...extra,
+  });
+  if (last === undefined) return result('unknown', 'the session has no assistant message');
+  if (last.error !== undefined) return classifyError(last.error, evidence, now);
+  if (!last.completed) {
+    return evidence.agentRestarted === true
+      ? result('crash', 'the agent died before the last assistant message finished')
+      : result('unknown', 'the last assistant message has not finished');
+  }
+  if (last.finish === 'error') return result('unknown', 'the turn finished with an unnamed error');
+  return result('completed', `the turn completed (finish: ${last.finish ?? 'none'})`);
+}
+
+const RATE_LIMIT_TEXT =
+  /rate[ _-]?limit|usage limit|hit your (?:\w+ )?limit|too many requests|quota|resource_exhausted|out of extra usage/i;
+const CONTEXT_TEXT =
+  /context[ _-]?(?:length|window|limit|overflow)|prompt is too long|too large to compact|conversation too long|maximum context/i;
+const OVERLOADED_TEXT =
+  /overloaded|server[ _]error|service unavailable|bad gateway|gateway timeout/i;
+const OVERLOADED_STATUS = new Set([500, 502, 503, 504, 529]);
+
+function classifyError(error: AgentErrorEvidence, evidence: StopEvidence, now: number): StopReason {
+  const text = `${error.name} ${error.message ?? ''} ${error.body ?? ''}`;
+  const withReset = (reason: StopReasonKind, detail: string): StopReason => {
+    const reset = error.headers ? resetFromHeaders(error.headers, now) : undefined;
+    return reset === undefined
+      ? { reason, detail, evidence }
+      : { reason, detail, evidence, resetAt: reset.resetAt, resetSource: reset.source };
+  };
+  const what = `${error.name}${error.statusCode === undefined ? '' : ` ${error.statusCode}`}`;
+
+  if (error.name === 'MessageAbortedError') {
+    return { reason: 'user_exit', detail: 'the user aborted the turn', evidence };
+  }
+  if (error.name === 'ContextOverflowError' || CONTEXT_TEXT.test(text)) {
+    return { reason: 'context_exhausted', detail: `${what}: ${error.message ?? ''}`, evidence };
+  }
+  if (error.statusCode === 429 || RATE_LIMIT_TEXT.test(text)) {
+    return withReset('rate_limit', `${what}: ${error.message ?? 'rate limited'}`);
+  }
+  if (
+    (error.statusCode !== undefined && OVERLOADED_STATUS.has(error.statusCode)) ||
+    OVERLOADED_TEXT.test(text)
+  ) {
+    return withReset('overloaded', `${what}: ${error.message ?? 'provider unavailable'}`);
+  }
+  return {
+    reason: 'unknown',
+    detail: `${what}: ${error.message ?? 'unrecognised error'}`,
+    evidence,
+  };
+}

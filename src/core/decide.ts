@@ -1,0 +1,98 @@
+import type { StopReason } from './stop-reason.js';
+
+/** The knobs of `[resume]`, in milliseconds. */
+export interface ResumePolicy {
+  /** Added to every computed wake time, for clock skew between us and the provider. */
+  readonly marginMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Automatic attempts for one stop before giving up. */
+  readonly maxRetries: number;
+}
+
+export interface SessionHistory {
+  /** Automatic resumes already tried for this stop without a verified success. */
+  readonly attempts: number;
+  /** The agent process is down and the daemon manages it (so it can restart it). */
+  readonly agentDownManaged?: boolean | undefined;
+}
+
+export type Decision =
+  | {
+      readonly action: 'resume_same' | 'new_session' | 'restart_agent_then_resume';
+      /** Epoch ms when the action is due. */
+      readonly dueAt: number;
+      /** 1-based number of this attempt. */
+      readonly attempt: number;
+      readonly why: string;
+    }
+  | { readonly action: 'none' | 'give_up'; readonly why: string };
+
+/**
+ * What to do about a stop. Pure: `now` and `jitter` (uniform in [0, 1)) are given, so the same
+ * inputs always give the same decision and tests need no fake timers.
+ */
+export function decide(
+  stop: StopReason,
+  history: SessionHistory,
+  policy: ResumePolicy,
+  now: number,
+  jitter: number,
+): Decision {
+  const attempt = history.attempts + 1;
+  const act = (
+    action: 'resume_same' | 'new_session' | 'restart_agent_then_resume',
+    dueAt: number,
+    why: string,
+  ): Decision =>
+    attempt > policy.maxRetries
+      ? {
+          action: 'give_up',
+          why: `${stop.reason}: ${history.attempts} attempts failed; giving up (max_retries ${policy.maxRetries})`,
+        }
+      : { action, dueAt, attempt, why };
+  const backoffAt = now + backoffMs(attempt, policy, jitter) + policy.marginMs;
+
+  switch (stop.reason) {
+    case 'rate_limit':
+    case 'overloaded': {
+      if (stop.resetAt !== undefined) {
+        // Never earlier than the provider said, whatever the attempt number.
+        const dueAt = Math.max(stop.resetAt, now) + policy.marginMs;
+        return act(
+          'resume_same',
+          dueAt,
+          `${stop.reason}: resets at ${iso(stop.resetAt)} (${stop.resetSource ?? 'evidence'})`,
+        );
+      }
+      return act(
+        'resume_same',
+        backoffAt,
+        `${stop.reason}: no reset time known; backoff attempt ${attempt}`,
+      );
+    }
+    case 'context_exhausted':
+      return act('new_session', now, 'context exhausted after the agent’s own compaction failed');
+    case 'crash':
+      return history.agentDownManaged === true
+        ? act('restart_agent_then_resume', now, 'the managed agent died mid-turn')
+        : act('resume_same', now, 'the agent died mid-turn and is back');
+    case 'user_exit':
+      return { action: 'none', why: 'the user stopped this session on purpose' };
+    case 'completed':
+      return { action: 'none', why: 'the turn completed' };
+    case 'unknown':
+      return { action: 'none', why: `not a resumable stop: ${stop.detail}` };
+  }
+}
+
+/** Exponential backoff, base·2^(attempt−1), ±25 % jitter, capped at the maximum. */
+export function backoffMs(attempt: number, policy: ResumePolicy, jitter: number): number {
+  const exponential = policy.backoffBaseMs * 2 ** Math.max(0, attempt - 1);
+  const jittered = exponential * (0.75 + 0.5 * jitter);
+  return Math.round(Math.min(policy.backoffMaxMs, jittered));
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}

@@ -1,0 +1,54 @@
+/** Why a session stopped, as the pure core sees it. Shared by every agent. */
+export const STOP_REASONS = [
+  'rate_limit',
+  'context_exhausted',
+  'overloaded',
+  'user_exit',
+  'crash',
+  'completed',
+  'unknown',
+] as const;
+export type StopReasonKind = (typeof STOP_REASONS)[number];
+
+export const AGENTS = ['opencode', 'claude-code'] as const;
+export type AgentKind = (typeof AGENTS)[number];
+
+/** An error an agent recorded on its last turn, normalised across agents. */
+export interface AgentErrorEvidence {
+  /** The agent's error name, e.g. `APIError`, `ContextOverflowError`, `MessageAbortedError`. */
+  readonly name: string;
+  readonly message?: string | undefined;
+  readonly statusCode?: number | undefined;
+  readonly isRetryable?: boolean | undefined;
+  /** Response headers of the failed provider call, names lower-cased. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly body?: string | undefined;
+}
+
+/** What was seen of a session when it went idle (or its agent went away). */
+export interface StopEvidence {
+  readonly agent: AgentKind;
+  /** The last assistant message; absent when the session has none. */
+  readonly lastAssistant?:
+    | {
+        /** The agent marked the message complete (opencode: `time.completed`). */
+        readonly completed: boolean;
+        /** The model's finish reason: `stop`, `length`, `error`, `tool-calls`, … */
+        readonly finish?: string | undefined;
+        readonly error?: AgentErrorEvidence | undefined;
+      }
+    | undefined;
+  /** The agent process died or restarted while this turn was running. */
+  readonly agentRestarted?: boolean | undefined;
+}
+
+export interface StopReason {
+  readonly reason: StopReasonKind;
+  /** Absolute instant (epoch ms) when the limit resets, when the evidence says. */
+  readonly resetAt?: number | undefined;
+  /** Where `resetAt` came from, for the audit log and `palingenesis classify`. */
+  readonly resetSource?: string | undefined;
+  /** A short human explanation. */
+  readonly detail: string;
+  readonly evidence: StopEvidence;
+}
