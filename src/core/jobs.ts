@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { AGENTS, STOP_REASONS } from './stop-reason.js';
+
+/**
+ * Resume jobs and the lifetime totals, as persisted. Pure transitions: the state file adapter
+ * saves whatever these return before anything waits on a job (exactly-once rests on that).
+ */
+export const resumeJobSchema = z.object({
+  agent: z.enum(AGENTS),
+  sessionId: z.string().min(1),
+  directory: z.string().optional(),
+  reason: z.enum(STOP_REASONS),
+  action: z.enum(['resume_same', 'new_session', 'restart_agent_then_resume']),
+  /** Epoch ms when the job is due. */
+  dueAt: z.number(),
+  /** 1-based. */
+  attempt: z.number().int().positive(),
+  createdAt: z.number(),
+  /** When the session stopped: the start of the wait, for time-saved accounting. */
+  stoppedAt: z.number(),
+  why: z.string(),
+});
+export type ResumeJob = z.infer<typeof resumeJobSchema>;
+
+export const persistedStateSchema = z.object({
+  version: z.literal(1),
+  jobs: z.array(resumeJobSchema),
+  totals: z.object({
+    saves: z.number().int().nonnegative(),
+    timeSavedSeconds: z.number().nonnegative(),
+  }),
+});
+export type PersistedState = z.infer<typeof persistedStateSchema>;
+
+export const EMPTY_STATE: PersistedState = {
+  version: 1,
+  jobs: [],
+  totals: { saves: 0, timeSavedSeconds: 0 },
+};
+
+export function jobKey(job: Pick<ResumeJob, 'agent' | 'sessionId'>): string {
+  return `${job.agent}:${job.sessionId}`;
+}
+
+/** Adds a job unless one is already pending for the session: duplicate signals make no second job. */
+export function addJob(
+  state: PersistedState,
+  job: ResumeJob,
+): { state: PersistedState; added: boolean } {
+  if (state.jobs.some((j) => jobKey(j) === jobKey(job))) return { state, added: false };
+  return { state: { ...state, jobs: [...state.jobs, job] }, added: true };
+}
+
+export function removeJob(state: PersistedState, key: string): PersistedState {
+  return { ...state, jobs: state.jobs.filter((j) => jobKey(j) !== key) };
+}
+
+/** The next job to fire: the earliest due, ties broken by creation. */
+export function nextDue(state: PersistedState): ResumeJob | undefined {
+  return [...state.jobs].sort((a, b) => a.dueAt - b.dueAt || a.createdAt - b.createdAt)[0];
+}
+
+/** A verified automatic resume: one save, and the time a human would have lost. */
+export function recordSave(state: PersistedState, savedSeconds: number): PersistedState {
+  return {
+    ...state,
+    totals: {
+      saves: state.totals.saves + 1,
+      timeSavedSeconds: state.totals.timeSavedSeconds + Math.max(0, savedSeconds),
+    },
+  };
+}
