@@ -44,10 +44,10 @@ describe('jobs', () => {
     let state = addJob(EMPTY_STATE, job('late', 300, 1)).state;
     state = addJob(state, job('tie-b', 200, 5)).state;
     state = addJob(state, job('tie-a', 200, 2)).state;
-    assert.equal(nextDue(state)?.sessionId, 'tie-a');
+    assert.equal(nextDue(state.jobs)?.sessionId, 'tie-a');
     state = removeJob(state, jobKey({ agent: 'opencode', sessionId: 'tie-a' }));
-    assert.equal(nextDue(state)?.sessionId, 'tie-b');
-    assert.equal(nextDue(EMPTY_STATE), undefined);
+    assert.equal(nextDue(state.jobs)?.sessionId, 'tie-b');
+    assert.equal(nextDue(EMPTY_STATE.jobs), undefined);
   });
 
   it('recordSave counts saves and seconds, never negative', () => {

@@ -56,8 +56,8 @@ export function removeJob(state: PersistedState, key: string): PersistedState {
 }
 
 /** The next job to fire: the earliest due, ties broken by creation. */
-export function nextDue(state: PersistedState): ResumeJob | undefined {
-  return [...state.jobs].sort((a, b) => a.dueAt - b.dueAt || a.createdAt - b.createdAt)[0];
+export function nextDue(jobs: readonly ResumeJob[]): ResumeJob | undefined {
+  return [...jobs].sort((a, b) => a.dueAt - b.dueAt || a.createdAt - b.createdAt)[0];
 }
 
 /** A verified automatic resume: one save, and the time a human would have lost. */
