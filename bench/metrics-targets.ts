@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { StatePaths } from '../src/config/paths.js';
+import { statePaths } from '../src/config/paths.js';
 import { defaultConfig } from '../src/config/schema.js';
 import { readBuildInfo } from '../src/daemon/build-info.js';
 import { startDaemon } from '../src/daemon/daemon.js';
@@ -25,11 +25,11 @@ export function startTarget(kind: ServerKind): Promise<Target> {
 async function startPalingenesis(): Promise<Target> {
   // A private state dir: the PID lock must not collide with a daemon the user is running.
   const dir = await mkdtemp(join(tmpdir(), 'palingenesis-bench-'));
-  const paths: StatePaths = {
-    dir,
-    pidFile: join(dir, 'palingenesis.pid'),
-    logFile: join(dir, 'palingenesis.log'),
-  };
+  const paths = statePaths({
+    env: { XDG_STATE_HOME: dir },
+    platform: process.platform,
+    homeDir: dir,
+  });
   const base = defaultConfig();
   const config = { ...base, http: { ...base.http, host: '127.0.0.1', port: 0 } };
   const logger = createDaemonLogger(paths.logFile, 'warn');

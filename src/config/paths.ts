@@ -54,9 +54,16 @@ export interface StatePaths {
   readonly dir: string;
   readonly pidFile: string;
   readonly logFile: string;
+  /** Pending resume jobs and lifetime totals (JSON, written atomically). */
+  readonly stateFile: string;
 }
 
 export function statePaths(pathEnv: PathEnv): StatePaths {
   const dir = stateDir(pathEnv);
-  return { dir, pidFile: join(dir, `${APP}.pid`), logFile: join(dir, `${APP}.log`) };
+  return {
+    dir,
+    pidFile: join(dir, `${APP}.pid`),
+    logFile: join(dir, `${APP}.log`),
+    stateFile: join(dir, 'state.json'),
+  };
 }

@@ -14,6 +14,7 @@ import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import type { BuildInfo } from './build-info.js';
+import { loadState } from '../state/state-file.js';
 import { acquirePidFile } from './pid-file.js';
 import type { StatePaths } from '../config/paths.js';
 
@@ -63,6 +64,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     };
 
+    const loaded = await loadState(paths.stateFile, new Date());
+    if (loaded.kind === 'corrupt') {
+      log.error(
+        { movedTo: loaded.movedTo, problem: loaded.problem },
+        'state file unreadable: moved aside for inspection, starting with empty state',
+      );
+    }
+    const persisted = loaded.state;
+
     let metrics: Metrics | undefined;
     if (config.otel.metrics_enabled) {
       const created = createMetrics({
@@ -70,6 +80,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         commit: build.commit,
         uptimeSeconds: info.uptimeSeconds,
         daemonState: control.state,
+        resume: {
+          lifetime: persisted.totals,
+          // No agent adapter is wired yet: no session is tracked, so none is active.
+          snapshot: () => ({
+            activeSessions: { opencode: 0, 'claude-code': 0 },
+            retryAttempts: persisted.jobs.filter((job) => job.attempt > 1).length,
+          }),
+        },
       });
       metrics = created;
       cleanups.push(() => {

@@ -140,6 +140,7 @@ describe('errors', () => {
       contentType: 'text/plain',
       registry: new Registry(),
       render: () => Promise.reject(new Error('secret internals')),
+      record: () => undefined,
       close: () => undefined,
     };
     const { log, lines } = collectingLogger();
@@ -163,6 +164,10 @@ describe('metrics route', () => {
       commit: 'cafe123',
       uptimeSeconds: info.uptimeSeconds,
       daemonState: () => 'monitoring',
+      resume: {
+        lifetime: { saves: 0, timeSavedSeconds: 0 },
+        snapshot: () => ({ activeSessions: { opencode: 0, 'claude-code': 0 }, retryAttempts: 0 }),
+      },
     });
     try {
       const res = await app({ metrics }).inject({ method: 'GET', url: '/api/v1/metrics' });

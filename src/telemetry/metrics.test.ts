@@ -11,6 +11,10 @@ function deps(overrides: Partial<MetricsDeps> = {}): MetricsDeps {
     commit: 'abc1234',
     uptimeSeconds: () => 12.5,
     daemonState: () => 'monitoring',
+    resume: {
+      lifetime: { saves: 0, timeSavedSeconds: 0 },
+      snapshot: () => ({ activeSessions: { opencode: 0, 'claude-code': 0 }, retryAttempts: 0 }),
+    },
     ...overrides,
   };
 }

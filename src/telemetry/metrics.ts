@@ -1,5 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { daemonStateCode, type DaemonState } from '../core/daemon-state.js';
+import type { DaemonEvent } from '../core/events.js';
+import { registerResumeMetrics, type ResumeMetricsDeps } from './resume-metrics.js';
 import { registerRuntimeMetrics } from './runtime-metrics.js';
 
 export interface MetricsDeps {
@@ -8,6 +10,7 @@ export interface MetricsDeps {
   /** Seconds since the daemon started, read at scrape time. */
   readonly uptimeSeconds: () => number;
   readonly daemonState: () => DaemonState;
+  readonly resume: ResumeMetricsDeps;
 }
 
 export interface Metrics {
@@ -15,6 +18,8 @@ export interface Metrics {
   readonly contentType: string;
   readonly registry: Registry;
   render(): Promise<string>;
+  /** Moves counters and histograms for one daemon event. */
+  readonly record: (event: DaemonEvent) => void;
   close(): void;
 }
 
@@ -57,12 +62,14 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
   });
 
+  const record = registerResumeMetrics(registry, deps.resume);
   const runtime = registerRuntimeMetrics(registry);
   let closed = false;
   return {
     contentType: EXPOSITION_CONTENT_TYPE,
     registry,
     render: () => registry.metrics(),
+    record,
     close() {
       if (closed) return;
       closed = true;

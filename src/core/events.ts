@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { DAEMON_STATES } from './daemon-state.js';
+import { AGENTS, STOP_REASONS } from './stop-reason.js';
+
+/**
+ * Every daemon event, defined once. The audit log, the metrics and (later) the live event stream
+ * all derive from these; names are dotted, lowercase, past tense.
+ */
+const base = { at: z.number() };
+const session = { ...base, agent: z.enum(AGENTS), sessionId: z.string() };
+const action = z.enum(['resume_same', 'new_session', 'restart_agent_then_resume']);
+
+export const daemonEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('session.discovered'),
+    ...session,
+    directory: z.string().optional(),
+    title: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('session.stopped'),
+    ...session,
+    reason: z.enum(STOP_REASONS),
+    detail: z.string(),
+    resetAt: z.number().optional(),
+    resetSource: z.string().optional(),
+    /** From the agent's own record of the failure to our classification, ms. */
+    detectionLatencyMs: z.number().nonnegative().optional(),
+  }),
+  z.object({
+    type: z.literal('resume.scheduled'),
+    ...session,
+    action,
+    reason: z.enum(STOP_REASONS),
+    dueAt: z.number(),
+    attempt: z.number().int().positive(),
+    why: z.string(),
+  }),
+  z.object({
+    type: z.literal('resume.started'),
+    ...session,
+    action,
+    reason: z.enum(STOP_REASONS),
+    attempt: z.number().int().positive(),
+  }),
+  z.object({
+    type: z.literal('session.resumed'),
+    ...session,
+    action,
+    attempt: z.number().int().positive(),
+    /** From the stop to the action, ms. */
+    waitedMs: z.number().nonnegative(),
+    /** From starting the action to the session verified busy, ms. */
+    durationMs: z.number().nonnegative(),
+    savedSeconds: z.number().nonnegative(),
+    newSessionId: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('resume.failed'),
+    ...session,
+    attempt: z.number().int().positive(),
+    errorType: z.enum(['not_verified', 'agent_unreachable', 'request_failed', 'internal']),
+    message: z.string(),
+  }),
+  z.object({
+    type: z.literal('resume.gave_up'),
+    ...session,
+    reason: z.enum(STOP_REASONS),
+    why: z.string(),
+  }),
+  z.object({
+    type: z.literal('session.started'),
+    ...session,
+    fromSessionId: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('daemon.state_changed'),
+    ...base,
+    from: z.enum(DAEMON_STATES),
+    to: z.enum(DAEMON_STATES),
+  }),
+]);
+
+export type DaemonEvent = z.infer<typeof daemonEventSchema>;
+export type DaemonEventType = DaemonEvent['type'];
+export type EventOf<T extends DaemonEventType> = Extract<DaemonEvent, { type: T }>;
+export type FailureType = EventOf<'resume.failed'>['errorType'];
