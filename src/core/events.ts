@@ -26,6 +26,8 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     resetSource: z.string().optional(),
     /** From the agent's own record of the failure to our classification, ms. */
     detectionLatencyMs: z.number().nonnegative().optional(),
+    /** What the classification was based on, kept for the audit log. */
+    evidence: z.unknown().optional(),
   }),
   z.object({
     type: z.literal('resume.scheduled'),
