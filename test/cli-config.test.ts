@@ -36,14 +36,21 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
     assert.match(run.stdout, /^# effective configuration: defaults \(no file at .+\)$/m);
     assert.match(run.stdout, /^\[http\]\nenabled = true\nhost = "127\.0\.0\.1"\nport = 7654$/m);
     const json = await runCli(['config', 'show', '--json'], home.env);
-    assert.deepEqual(JSON.parse(json.stdout), {
-      path: defaultPath,
-      exists: false,
-      config: {
-        daemon: { log_level: 'info' },
-        http: { enabled: true, host: '127.0.0.1', port: 7654 },
-        otel: { metrics_enabled: true },
-      },
+    const shown = JSON.parse(json.stdout) as { path: string; exists: boolean; config: object };
+    assert.equal(shown.path, defaultPath);
+    assert.equal(shown.exists, false);
+    assert.deepEqual(Object.keys(shown.config), [
+      'daemon',
+      'http',
+      'otel',
+      'opencode',
+      'resume',
+      'metrics',
+    ]);
+    assert.deepEqual((shown.config as { http: unknown }).http, {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 7654,
     });
   });
 
@@ -90,6 +97,20 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
     const missing = await runCli(['config', 'validate', join(home.dir, 'nope.toml')], home.env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nope\.toml: file not found/);
+  });
+
+  it('show redacts the opencode password', async () => {
+    const path = join(home.dir, 'secret.toml');
+    await writeFile(path, '[opencode]\npassword = "hunter2"\n');
+    for (const args of [
+      ['config', 'show'],
+      ['config', 'show', '--json'],
+    ]) {
+      const run = await runCli([...args, '--config', path], home.env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(run.stdout, /hunter2/);
+      assert.match(run.stdout, /<redacted>/);
+    }
   });
 
   it('an explicit --config that does not exist is an error, not silent defaults', async () => {

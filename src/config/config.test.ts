@@ -8,14 +8,27 @@ import { defaultConfig } from './schema.js';
 describe('defaults', () => {
   it('an empty file gives the documented defaults', () => {
     const result = parseConfigText('');
-    assert.deepEqual(result, {
-      ok: true,
-      config: {
+    assert.ok(result.ok);
+    const { daemon, http, otel, opencode, resume, metrics } = result.config;
+    assert.deepEqual(
+      { daemon, http, otel, opencode },
+      {
         daemon: { log_level: 'info' },
         http: { enabled: true, host: '127.0.0.1', port: 7654 },
         otel: { metrics_enabled: true },
+        opencode: {
+          enabled: true,
+          url: 'http://127.0.0.1:4096',
+          username: 'opencode',
+          password: '',
+        },
       },
-    });
+    );
+    assert.equal(resume.margin_seconds, 30);
+    assert.equal(resume.max_retries, 5);
+    assert.equal(resume.handoff_file, 'Next-step.md');
+    assert.equal(resume.backup_before_new, true);
+    assert.equal(metrics.manual_restart_time_seconds, 300);
   });
 
   it('a partial section keeps the defaults of the keys it omits', () => {
@@ -52,8 +65,8 @@ describe('invalid files name the key and the line', () => {
     ],
     [
       'unknown section',
-      '\n[metrics]\nenabled = true\n',
-      [{ key: 'metrics', line: 2, message: /unknown key/ }],
+      '\n[metricz]\nenabled = true\n',
+      [{ key: 'metricz', line: 2, message: /unknown key/ }],
     ],
     ['out of range', '[http]\nport = 70000\n', [{ key: 'http.port', line: 2, message: /65535/ }]],
     [
@@ -139,7 +152,18 @@ describe('rendering', () => {
     const text = renderDefaultConfigFile();
     const result = parseConfigText(text);
     assert.deepEqual(result, { ok: true, config: defaultConfig() });
-    for (const key of ['log_level', 'enabled', 'host', 'port', 'metrics_enabled']) {
+    for (const key of [
+      'log_level',
+      'enabled',
+      'host',
+      'port',
+      'metrics_enabled',
+      'url',
+      'password',
+      'continue_prompt',
+      'margin_seconds',
+      'manual_restart_time_seconds',
+    ]) {
       assert.match(text, new RegExp(`# .+\\n${key} = `), key);
     }
   });

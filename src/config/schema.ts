@@ -38,16 +38,101 @@ const otelSection = z.strictObject({
     .describe('Serve Prometheus metrics at GET /api/v1/metrics. When false nothing is collected.'),
 });
 
+const opencodeSection = z.strictObject({
+  enabled: z.boolean().default(true).describe('Watch an opencode server and resume its sessions.'),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .default('http://127.0.0.1:4096')
+    .describe(
+      'The opencode server to watch (`opencode serve --port 4096`, or `opencode --port 4096`).',
+    ),
+  username: z
+    .string()
+    .default('opencode')
+    .describe('Basic-auth user when the server sets OPENCODE_SERVER_PASSWORD.'),
+  password: z
+    .string()
+    .default('')
+    .describe('Basic-auth password (OPENCODE_SERVER_PASSWORD); empty means no auth. Never shown.'),
+});
+
+const resumeSection = z.strictObject({
+  continue_prompt: z
+    .string()
+    .min(1)
+    .default('Continue where you left off. The previous turn was interrupted; finish the task.')
+    .describe('Sent to the same session when it is resumed.'),
+  margin_seconds: z
+    .number()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe('Added to every computed wake time, for clock skew with the provider.'),
+  backoff_base_seconds: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('First wait when the reset time is unknown; doubles per attempt, ±25 % jitter.'),
+  backoff_max_seconds: z.number().positive().default(1800).describe('Longest backoff wait.'),
+  max_retries: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('Automatic attempts for one stop before giving up.'),
+  verify_timeout_seconds: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('After acting, the session must be busy within this time, or the attempt failed.'),
+  handoff_file: z
+    .string()
+    .min(1)
+    .default('Next-step.md')
+    .describe('When a context is exhausted, this file in the session directory is the handoff.'),
+  new_session_prompt: z
+    .string()
+    .min(1)
+    .default(
+      'You are continuing work from a previous session whose context was exhausted. Handoff:',
+    )
+    .describe('First words of a fresh session; the handoff follows.'),
+  backup_before_new: z
+    .boolean()
+    .default(true)
+    .describe('Export the old session to the state directory before starting a new one.'),
+});
+
+const metricsSection = z.strictObject({
+  manual_restart_time_seconds: z
+    .number()
+    .min(60)
+    .max(1800)
+    .default(300)
+    .describe('Time a human would lose restarting by hand; counted as saved per resume.'),
+});
+
 export const CONFIG_SECTIONS = [
   { name: 'daemon', description: 'The daemon process.', schema: daemonSection },
   { name: 'http', description: 'The HTTP API.', schema: httpSection },
   { name: 'otel', description: 'Telemetry: Prometheus metrics.', schema: otelSection },
+  { name: 'opencode', description: 'The opencode agent.', schema: opencodeSection },
+  {
+    name: 'resume',
+    description: 'How and when stopped sessions are resumed.',
+    schema: resumeSection,
+  },
+  { name: 'metrics', description: 'Metric estimates.', schema: metricsSection },
 ] as const;
 
 export const configSchema = z.strictObject({
   daemon: daemonSection.prefault({}),
   http: httpSection.prefault({}),
   otel: otelSection.prefault({}),
+  opencode: opencodeSection.prefault({}),
+  resume: resumeSection.prefault({}),
+  metrics: metricsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
