@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Token usage reported in the last chunk. opencode stores it on the message; per its source it
+ * also compacts when usage nears the model's context limit (not exercised here), so keep it small.
+ */
+export interface FakeUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+/**
+ * One scripted answer to one `POST /v1/chat/completions`. The fake pops one per request, in
+ * order, and falls back to its default when the queue is empty.
+ */
+export type FakeResponse =
+  /** A normal streamed answer ending with `finish_reason: "stop"`. */
+  | { readonly kind: 'ok'; readonly text: string; readonly usage?: FakeUsage }
+  /** An HTTP error before any streaming, e.g. 429 with `retry-after-ms`. */
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly body?: unknown;
+    }
+  /** A 400 with OpenAI's `context_length_exceeded` body, which opencode maps to ContextOverflowError. */
+  | { readonly kind: 'context_overflow' }
+  /** Streams `text` in `chunks` pieces, `delayMs` apart, so a test can abort or kill mid-turn. */
+  | {
+      readonly kind: 'slow';
+      readonly text: string;
+      readonly delayMs: number;
+      readonly chunks?: number;
+    };
+
+export const DEFAULT_USAGE: FakeUsage = { promptTokens: 20, completionTokens: 5 };
+
+/**
+ * What OpenAI answers when the prompt is too long. opencode 1.18.33 turns it into
+ * ContextOverflowError (its provider/error.ts matches `code: context_length_exceeded` and
+ * messages such as "maximum context length is N tokens").
+ */
+export function contextOverflowBody(): unknown {
+  return {
+    error: {
+      message:
+        "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens. Please reduce the length of the messages.",
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    },
+  };
+}
+
+const textPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+
+export const chatMessageSchema = z.looseObject({
+  role: z.string(),
+  content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
+});
+
+/** The part of an OpenAI chat-completions request body the tests look at; the rest is kept. */
+export const chatRequestSchema = z.looseObject({
+  model: z.string(),
+  messages: z.array(chatMessageSchema),
+  stream: z.boolean().optional(),
+  tools: z.array(z.unknown()).optional(),
+  max_tokens: z.number().optional(),
+});
+
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/** The text of a message whatever its content shape (string or array of parts). */
+export function messageText(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (!content) return '';
+  return content.map((part) => part.text ?? '').join('');
+}
+
+/** The text of the last message with the given role, or undefined. */
+export function lastMessageText(
+  request: ChatRequest | undefined,
+  role = 'user',
+): string | undefined {
+  const found = request?.messages.filter((message) => message.role === role).at(-1);
+  return found === undefined ? undefined : messageText(found);
+}
+
+/**
+ * Whether opencode sent this as a compaction (summary) request: opencode 1.18.33 sends those
+ * without tools and with a "context summarization agent" system prompt.
+ */
+export function isCompactionRequest(request: ChatRequest): boolean {
+  const system = request.messages.find((message) => message.role === 'system');
+  return system !== undefined && messageText(system).includes('context summarization agent');
+}

@@ -1,0 +1,151 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { answer, parseJson, readBody, sendJson } from './respond.js';
+import { chatRequestSchema, type ChatRequest, type FakeResponse } from './script.js';
+import { createWaiters } from '../helpers/waiters.js';
+
+// A fake OpenAI-compatible LLM that each test scripts. What opencode 1.18.33 sends it (provider
+// `@ai-sdk/openai-compatible`, observed): only `POST /v1/chat/completions`, always `stream: true`
+// with `stream_options.include_usage`, `max_tokens` = the model's output limit, `tool_choice:
+// "auto"` and 11 tools. One request per turn when the session was created with a title (untitled
+// sessions add a title request on `small_model`); each retry of a 429 is a new request; an
+// automatic compaction is a request without tools whose system prompt is the "context
+// summarization agent" (see isCompactionRequest). It never asked for `GET /v1/models`, which is
+// served anyway. Anything else gets a recorded 404, so an unexpected call shows in requests().
+
+/** One request the fake received, in arrival order. */
+export interface RecordedRequest {
+  /** 1-based arrival number over all requests. */
+  readonly seq: number;
+  readonly at: number;
+  readonly method: string;
+  readonly path: string;
+  /** The parsed body of a chat-completions request. */
+  readonly body?: ChatRequest;
+  /** How the fake answered: a scripted kind, or `models` / `not_found` / `bad_request`. */
+  readonly answeredWith: string;
+}
+
+export interface FakeLlm {
+  /** The OpenAI base URL to configure, `http://127.0.0.1:PORT/v1`. */
+  readonly url: string;
+  /** Appends scripted answers for the next chat-completions requests. */
+  enqueue(...responses: FakeResponse[]): void;
+  /** The answer used when the queue is empty. */
+  setDefault(response: FakeResponse): void;
+  /** Empties the queue and the record and restores the default, between tests sharing the fake. */
+  reset(): void;
+  requests(): readonly RecordedRequest[];
+  /** Chat-completions requests only, in order. */
+  chatRequests(): readonly ChatRequest[];
+  /** Resolves with the first request (past or future) matching; rejects after timeoutMs. */
+  waitForRequest(
+    predicate: (request: RecordedRequest) => boolean,
+    timeoutMs: number,
+  ): Promise<RecordedRequest>;
+  /** Resolves once `count` chat-completions requests have arrived. */
+  waitForChatRequests(count: number, timeoutMs: number): Promise<readonly ChatRequest[]>;
+  /** Stops slow streams, closes every socket and the server; idempotent. */
+  close(): Promise<void>;
+}
+
+const MODEL_ID = 'fake-model';
+
+/** Starts the fake OpenAI-compatible server on 127.0.0.1 with an ephemeral port. */
+export async function startFakeLlm(
+  options: { defaultResponse?: FakeResponse } = {},
+): Promise<FakeLlm> {
+  const queue: FakeResponse[] = [];
+  const initialDefault: FakeResponse = options.defaultResponse ?? { kind: 'ok', text: 'ok' };
+  let fallback = initialDefault;
+  const recorded: RecordedRequest[] = [];
+  const waiters = createWaiters<RecordedRequest>();
+  const closing = new AbortController();
+  let closed: Promise<void> | undefined;
+
+  const record = (req: IncomingMessage, answeredWith: string, body?: ChatRequest): void => {
+    const entry: RecordedRequest = {
+      seq: recorded.length + 1,
+      at: Date.now(),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      answeredWith,
+      ...(body === undefined ? {} : { body }),
+    };
+    recorded.push(entry);
+    waiters.notify(recorded);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A broken socket mid-stream is expected when opencode aborts or is killed.
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method === 'GET' && path === '/v1/models') {
+      record(req, 'models');
+      sendJson(res, 200, { object: 'list', data: [{ id: MODEL_ID, object: 'model' }] });
+      return;
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      record(req, 'not_found');
+      sendJson(res, 404, { error: { message: `no route ${req.method ?? ''} ${path}` } });
+      return;
+    }
+    const parsed = chatRequestSchema.safeParse(parseJson(await readBody(req)));
+    if (!parsed.success) {
+      record(req, 'bad_request');
+      sendJson(res, 400, { error: { message: parsed.error.message, type: 'invalid_request' } });
+      return;
+    }
+    const response = queue.shift() ?? fallback;
+    record(req, response.kind, parsed.data);
+    await answer(res, parsed.data, response, closing.signal);
+  }
+
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake LLM has no port');
+
+  return {
+    url: `http://127.0.0.1:${address.port}/v1`,
+    enqueue: (...responses) => queue.push(...responses),
+    setDefault: (response) => (fallback = response),
+    reset: () => {
+      queue.length = 0;
+      recorded.length = 0;
+      fallback = initialDefault;
+    },
+    requests: () => [...recorded],
+    chatRequests: () => recorded.flatMap((r) => (r.body === undefined ? [] : [r.body])),
+    waitForRequest: (predicate, timeoutMs) =>
+      waiters.wait(recorded, (all) => all.find(predicate), timeoutMs, 'a matching LLM request'),
+    waitForChatRequests: async (count, timeoutMs) => {
+      const chats = (all: readonly RecordedRequest[]): ChatRequest[] =>
+        all.flatMap((r) => (r.body === undefined ? [] : [r.body]));
+      await waiters.wait(
+        recorded,
+        (all) => (chats(all).length >= count ? all.at(-1) : undefined),
+        timeoutMs,
+        `${count} chat-completions requests`,
+      );
+      return chats(recorded);
+    },
+    close: () => {
+      closed ??= (async () => {
+        closing.abort();
+        waiters.rejectAll(new Error('fake LLM closed'));
+        const done = once(server, 'close');
+        server.close();
+        server.closeAllConnections();
+        await done;
+      })();
+      return closed;
+    },
+  };
+}
