@@ -56,6 +56,8 @@ export interface StatePaths {
   readonly logFile: string;
   /** Pending resume jobs and lifetime totals (JSON, written atomically). */
   readonly stateFile: string;
+  /** Every daemon event with its evidence, one JSON line each. */
+  readonly auditFile: string;
 }
 
 export function statePaths(pathEnv: PathEnv): StatePaths {
@@ -65,5 +67,6 @@ export function statePaths(pathEnv: PathEnv): StatePaths {
     pidFile: join(dir, `${APP}.pid`),
     logFile: join(dir, `${APP}.log`),
     stateFile: join(dir, 'state.json'),
+    auditFile: join(dir, 'audit.jsonl'),
   };
 }

@@ -19,12 +19,37 @@ export const resumeJobSchema = z.object({
   /** When the session stopped: the start of the wait, for time-saved accounting. */
   stoppedAt: z.number(),
   why: z.string(),
+  /** Set (and saved) just before the action is sent: after a daemon restart such a job is checked,
+   * not blindly sent again. */
+  sentAt: z.number().optional(),
 });
 export type ResumeJob = z.infer<typeof resumeJobSchema>;
+
+/** What is remembered of a session across restarts. */
+export const sessionRecordSchema = z.object({
+  agent: z.enum(AGENTS),
+  sessionId: z.string().min(1),
+  directory: z.string().optional(),
+  title: z.string().optional(),
+  /** Automatic resumes since the session last completed a turn on its own. */
+  attempts: z.number().int().nonnegative(),
+  /** The last message whose stop was already handled: a resync does not handle it again. */
+  handledMessageId: z.string().optional(),
+  lastStop: z
+    .object({
+      reason: z.enum(STOP_REASONS),
+      detail: z.string(),
+      at: z.number(),
+      resetAt: z.number().optional(),
+    })
+    .optional(),
+});
+export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 
 export const persistedStateSchema = z.object({
   version: z.literal(1),
   jobs: z.array(resumeJobSchema),
+  sessions: z.array(sessionRecordSchema).default([]),
   totals: z.object({
     saves: z.number().int().nonnegative(),
     timeSavedSeconds: z.number().nonnegative(),
@@ -35,6 +60,7 @@ export type PersistedState = z.infer<typeof persistedStateSchema>;
 export const EMPTY_STATE: PersistedState = {
   version: 1,
   jobs: [],
+  sessions: [],
   totals: { saves: 0, timeSavedSeconds: 0 },
 };
 
@@ -49,6 +75,24 @@ export function addJob(
 ): { state: PersistedState; added: boolean } {
   if (state.jobs.some((j) => jobKey(j) === jobKey(job))) return { state, added: false };
   return { state: { ...state, jobs: [...state.jobs, job] }, added: true };
+}
+
+export function upsertSession(state: PersistedState, record: SessionRecord): PersistedState {
+  const key = jobKey(record);
+  return { ...state, sessions: [...state.sessions.filter((s) => jobKey(s) !== key), record] };
+}
+
+export function findSession(state: PersistedState, key: string): SessionRecord | undefined {
+  return state.sessions.find((s) => jobKey(s) === key);
+}
+
+export function findJob(state: PersistedState, key: string): ResumeJob | undefined {
+  return state.jobs.find((j) => jobKey(j) === key);
+}
+
+export function replaceJob(state: PersistedState, job: ResumeJob): PersistedState {
+  const key = jobKey(job);
+  return { ...state, jobs: [...state.jobs.filter((j) => jobKey(j) !== key), job] };
 }
 
 export function removeJob(state: PersistedState, key: string): PersistedState {

@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import {
-  INITIAL_FACTS,
-  applyControl,
-  daemonState,
-  type DaemonFacts,
-} from '../core/daemon-state.js';
+import { join } from 'node:path';
+import { applyControl, daemonState, type DaemonFacts } from '../core/daemon-state.js';
+import { openAuditLog } from '../events/audit-log.js';
+import { createEventBus } from '../events/bus.js';
+import { systemClock } from '../jobs/clock.js';
+import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
+import { createStateStore } from '../resume/store.js';
+import { createAdapters } from './wiring.js';
 import { PalError } from '../errors.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
@@ -51,19 +53,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       startedAt: new Date(),
       uptimeSeconds: () => (performance.now() - startedMs) / 1000,
     };
-    let facts: DaemonFacts = INITIAL_FACTS;
-    const control: DaemonControl = {
-      state: () => daemonState(facts),
-      apply: (command) => {
-        const result = applyControl(facts, command);
-        if (result.ok) {
-          facts = result.facts;
-          log.info({ command, state: result.state }, 'daemon.state_changed');
-        }
-        return result;
-      },
-    };
-
     const loaded = await loadState(paths.stateFile, new Date());
     if (loaded.kind === 'corrupt') {
       log.error(
@@ -71,7 +60,68 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         'state file unreadable: moved aside for inspection, starting with empty state',
       );
     }
-    const persisted = loaded.state;
+    const store = createStateStore(paths.stateFile, loaded.state);
+    const bus = createEventBus((error, event) => {
+      log.error({ err: error, event: event.type }, 'event listener failed');
+    });
+    const audit = openAuditLog(paths.auditFile);
+    cleanups.push(() => {
+      audit.close();
+    });
+    bus.subscribe(audit.append);
+
+    let paused = false;
+    // The engine reports changes through onChange, which reads the engine: a late-bound reference.
+    const late: { engine?: ResumeEngine } = {};
+    const facts = (): DaemonFacts => ({
+      paused,
+      pendingResumes: late.engine?.pendingResumes() ?? 0,
+      activeResumes: late.engine?.activeResumes() ?? 0,
+    });
+    let lastState = daemonState(facts());
+    const onChange = (): void => {
+      const state = daemonState(facts());
+      if (state === lastState) return;
+      bus.emit({ type: 'daemon.state_changed', at: Date.now(), from: lastState, to: state });
+      log.info({ from: lastState, to: state }, 'daemon.state_changed');
+      lastState = state;
+    };
+    const running = createResumeEngine({
+      clock: systemClock,
+      random: Math.random,
+      config,
+      adapters: createAdapters(config, {
+        clock: systemClock,
+        log,
+        tracked: () =>
+          late.engine
+            ?.sessions()
+            .map((s) => ({ agent: s.agent, sessionId: s.id, directory: s.directory })) ?? [],
+      }),
+      bus,
+      log,
+      store,
+      paused: () => paused,
+      backupDir: join(paths.dir, 'backups'),
+      onChange,
+    });
+    late.engine = running;
+    cleanups.push(() => {
+      running.stop();
+    });
+    const control: DaemonControl = {
+      state: () => daemonState(facts()),
+      apply: (command) => {
+        const result = applyControl(facts(), command);
+        if (result.ok) {
+          paused = result.facts.paused;
+          onChange();
+          running.poke();
+        }
+        return result;
+      },
+      sessions: () => running.sessions(),
+    };
 
     let metrics: Metrics | undefined;
     if (config.otel.metrics_enabled) {
@@ -81,15 +131,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         uptimeSeconds: info.uptimeSeconds,
         daemonState: control.state,
         resume: {
-          lifetime: persisted.totals,
-          // No agent adapter is wired yet: no session is tracked, so none is active.
-          snapshot: () => ({
-            activeSessions: { opencode: 0, 'claude-code': 0 },
-            retryAttempts: persisted.jobs.filter((job) => job.attempt > 1).length,
-          }),
+          lifetime: loaded.state.totals,
+          snapshot: () => running.snapshot(),
         },
       });
       metrics = created;
+      bus.subscribe(created.record);
       cleanups.push(() => {
         created.close();
       });
@@ -103,6 +150,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
 
     log.info({ url, version: build.version, commit: build.commit }, 'daemon.started');
+    const watching = new AbortController();
+    const watchers = [...running.adapters()].map((adapter) =>
+      adapter.watch(running.observe, watching.signal).catch((error: unknown) => {
+        log.error({ err: error, agent: adapter.agent }, 'agent watcher stopped unexpectedly');
+      }),
+    );
+    cleanups.push(async () => {
+      watching.abort();
+      await Promise.all(watchers);
+    });
+    running.poke();
     let stopping: Promise<void> | undefined;
     return {
       url,

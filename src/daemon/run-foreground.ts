@@ -21,7 +21,11 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
  */
 export async function runForeground(options: ForegroundOptions): Promise<number> {
   const { log, flush } = createDaemonLogger(options.paths.logFile, options.config.daemon.log_level);
+  // Listen before anything is printed: a signal sent the moment the ready line appears must be
+  // handled, and without a listener Node applies the default action (instant death) to it.
+  const received = listenForSignal();
   const daemon = await startDaemon({ ...options, log }).catch((error: unknown) => {
+    received.dispose();
     // Expected refusals (already running, port in use) need no stack trace in the log.
     const detail = isPalError(error)
       ? { code: error.code, message: error.message }
@@ -39,10 +43,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   // Signal listeners do not keep the event loop alive; with the HTTP API disabled nothing else
   // might, and the process would exit by itself.
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const signal = await received.signal;
+  received.dispose();
   clearInterval(keepAlive);
   log.info({ signal }, 'daemon.signal');
   const forceExit = (): void => {
@@ -76,4 +78,20 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     process.off('SIGINT', forceExit);
     flush();
   }
+}
+
+function listenForSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = resolve;
+  });
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
 }

@@ -25,6 +25,7 @@ function memoryControl(): DaemonControl {
       if (result.ok) facts = result.facts;
       return result;
     },
+    sessions: () => [],
   };
 }
 
@@ -67,6 +68,7 @@ describe('routes', () => {
       pid: 4242,
       startedAt: '2026-11-27T10:00:00.000Z',
       uptimeSeconds: 42.5,
+      sessions: [],
     });
   });
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { daemonStateCode, type ControlCommand } from '../../core/daemon-state.js';
+import type { SessionView } from '../../resume/live-sessions.js';
 import type { DaemonControl, DaemonInfo } from '../control.js';
 import { sendError } from '../errors.js';
 
@@ -14,8 +15,11 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
       pid: info.pid,
       startedAt: info.startedAt.toISOString(),
       uptimeSeconds: info.uptimeSeconds(),
+      sessions: control.sessions().map(sessionJson),
     };
   });
+
+  app.get('/api/v1/sessions', () => ({ sessions: control.sessions().map(sessionJson) }));
 
   const CONFLICT = {
     already_paused: 'the daemon is already paused',
@@ -28,4 +32,28 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
   };
   app.post('/api/v1/pause', command('pause'));
   app.post('/api/v1/resume', command('resume'));
+}
+
+/** Instants as ISO strings for people and scripts alike; never a secret in here. */
+function sessionJson(s: SessionView): Record<string, unknown> {
+  return {
+    agent: s.agent,
+    id: s.id,
+    directory: s.directory ?? null,
+    title: s.title ?? null,
+    state: s.state,
+    attempts: s.attempts,
+    lastStop:
+      s.lastStop === undefined
+        ? null
+        : {
+            reason: s.lastStop.reason,
+            detail: s.lastStop.detail,
+            at: new Date(s.lastStop.at).toISOString(),
+            resetAt:
+              s.lastStop.resetAt === undefined ? null : new Date(s.lastStop.resetAt).toISOString(),
+          },
+    nextWakeAt: s.nextWakeAt === undefined ? null : new Date(s.nextWakeAt).toISOString(),
+    steps: s.steps ?? null,
+  };
 }

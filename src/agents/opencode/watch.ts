@@ -1,0 +1,213 @@
+import type { OpencodeClient } from '@opencode-ai/sdk/v2/client';
+import { z } from 'zod';
+import type { Observation, SessionRef } from '../adapter.js';
+import type { OpencodeAdapterOptions } from './adapter.js';
+import { endsUnfinished, stopEvidence } from './evidence.js';
+import { parseFrame, type OpencodeMessage, type OpencodePayload } from './frames.js';
+
+interface WatchDeps {
+  readonly client: OpencodeClient;
+  readonly options: OpencodeAdapterOptions;
+  readonly emit: (observation: Observation) => void;
+  readonly signal: AbortSignal;
+  readonly messages: (ref: SessionRef) => Promise<OpencodeMessage[]>;
+}
+
+/** Sessions idle for longer than this when first seen are history, not work to resume. */
+const DISCOVERY_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * One `/global/event` stream at a time. The SDK's own reconnect is switched off
+ * (sseMaxRetryAttempts: 1) so that every (re)connect goes through here and is followed by a
+ * resync: events missed while disconnected are recovered from `/session/status` and messages.
+ */
+export async function watchOpencode(deps: WatchDeps): Promise<void> {
+  const { client, options, emit, signal } = deps;
+  let failures = 0;
+  while (!signal.aborted) {
+    const attempt = { connected: false, lastError: undefined as unknown };
+    try {
+      const { stream } = await client.global.event({
+        signal,
+        sseMaxRetryAttempts: 1,
+        onSseError: (error) => (attempt.lastError = error),
+      });
+      for await (const data of stream) {
+        const frame = parseFrame(data);
+        if (frame.kind === 'malformed')
+          emit({ kind: 'malformed', agent: 'opencode', detail: frame.detail, at: options.now() });
+        if (frame.kind !== 'event') continue;
+        if (frame.payload.type === 'server.connected') {
+          attempt.connected = true;
+          failures = 0;
+          emit({ kind: 'connection', agent: 'opencode', up: true, at: options.now() });
+          await resync(deps).catch((error: unknown) => {
+            options.onError('opencode resync', error);
+          });
+          continue;
+        }
+        await handle(deps, frame.directory, frame.payload).catch((error: unknown) => {
+          options.onError(`opencode ${frame.payload.type}`, error);
+        });
+      }
+    } catch (error) {
+      attempt.lastError = error;
+    }
+    if (stopped(signal)) break;
+    // Report the loss once, not on every failed reconnect.
+    if (attempt.connected || failures === 0) {
+      emit({
+        kind: 'connection',
+        agent: 'opencode',
+        up: false,
+        at: options.now(),
+        detail: describe(attempt.lastError),
+      });
+    }
+    failures++;
+    const delay = Math.min(
+      options.reconnect.maxMs,
+      options.reconnect.baseMs * 2 ** Math.min(failures - 1, 20),
+    );
+    await options.sleep(delay, signal).catch(() => undefined);
+  }
+}
+
+async function handle(
+  deps: WatchDeps,
+  directory: string | undefined,
+  payload: OpencodePayload,
+): Promise<void> {
+  const { emit, options } = deps;
+  const at = options.now();
+  const ref = (sessionId: string): SessionRef => ({ agent: 'opencode', sessionId, directory });
+  switch (payload.type) {
+    case 'session.status': {
+      const { sessionID, status } = payload.properties;
+      if (status.type === 'busy') emit({ kind: 'busy', ref: ref(sessionID), at });
+      if (status.type === 'retry') {
+        emit({
+          kind: 'retrying',
+          ref: ref(sessionID),
+          attempt: status.attempt,
+          message: status.message,
+          nextAt: status.next,
+          at,
+        });
+      }
+      return;
+    }
+    case 'session.idle':
+      // The decision point: judge from the last assistant message, never from an earlier error
+      // event (opencode retries 429s and compacts overflows by itself before going idle).
+      await judge(deps, ref(payload.properties.sessionID), false);
+      return;
+    case 'todo.updated': {
+      const { sessionID, todos } = payload.properties;
+      const live = todos.filter((t) => t.status !== 'cancelled');
+      const completed = live.filter((t) => t.status === 'completed').length;
+      emit({ kind: 'todos', ref: ref(sessionID), completed, total: live.length, at });
+      return;
+    }
+    case 'session.created':
+    case 'session.updated': {
+      const { info } = payload.properties;
+      emit({
+        kind: 'discovered',
+        ref: { agent: 'opencode', sessionId: info.id, directory: info.directory ?? directory },
+        title: info.title,
+        at,
+      });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** How long to wait for an errored turn's final message update after `session.idle`. */
+const SETTLE_MS = 3000;
+const SETTLE_STEP_MS = 100;
+
+/**
+ * Reads the session's last message and reports the stop. opencode 1.18 sends `session.idle`
+ * 1–15 ms *before* the assistant message gains its `error` and `time.completed`, so at idle an
+ * unfinished message is re-read until it settles. Only after the agent restarted is an
+ * unfinished message final: that turn was cut off (a crash).
+ */
+async function judge(deps: WatchDeps, ref: SessionRef, afterRestart: boolean): Promise<void> {
+  const { options } = deps;
+  const deadline = options.now() + SETTLE_MS;
+  for (;;) {
+    const history = await deps.messages(ref);
+    const unfinished = endsUnfinished(history);
+    if (!unfinished || afterRestart) {
+      const { evidence, recordedAt } = stopEvidence(history, afterRestart && unfinished);
+      const messageId = history.at(-1)?.info.id;
+      deps.emit({ kind: 'stopped', ref, evidence, recordedAt, messageId, at: options.now() });
+      return;
+    }
+    if (options.now() >= deadline || deps.signal.aborted) {
+      options.onError(
+        'opencode idle',
+        new Error(`session ${ref.sessionId} idle but its last message never settled`),
+      );
+      return;
+    }
+    await options.sleep(SETTLE_STEP_MS, deps.signal);
+  }
+}
+
+const sessionListSchema = z.array(
+  z
+    .object({
+      id: z.string(),
+      title: z.string().optional(),
+      directory: z.string().optional(),
+      time: z.object({ updated: z.number() }),
+    })
+    .loose(),
+);
+
+/**
+ * After every (re)connect: learn the sessions that exist (on the first, also those from before the
+ * daemon started), then judge every idle one. An idle session whose last message never finished
+ * was cut off by the agent dying: that is a crash.
+ */
+async function resync(deps: WatchDeps): Promise<void> {
+  const { client, options, emit } = deps;
+  const call = { throwOnError: true as const, signal: AbortSignal.timeout(15_000) };
+  const known = new Map(options.tracked().map((r) => [r.sessionId, r]));
+  const { data } = await client.session.list({}, call);
+  const now = options.now();
+  for (const s of sessionListSchema.parse(data)) {
+    if (known.has(s.id) || now - s.time.updated > DISCOVERY_WINDOW_MS) continue;
+    const ref: SessionRef = { agent: 'opencode', sessionId: s.id, directory: s.directory };
+    known.set(s.id, ref);
+    emit({ kind: 'discovered', ref, title: s.title, at: now });
+  }
+  const busy = new Set<string>();
+  for (const directory of new Set([...known.values()].map((r) => r.directory))) {
+    const status = await client.session.status({ directory }, call);
+    for (const [id, st] of Object.entries(
+      z.record(z.string(), z.object({ type: z.string() }).loose()).parse(status.data),
+    )) {
+      if (st.type !== 'idle') busy.add(id);
+    }
+  }
+  for (const ref of known.values()) {
+    if (busy.has(ref.sessionId)) emit({ kind: 'busy', ref, at: options.now() });
+    else await judge(deps, ref, true);
+  }
+}
+
+/** Read through a call: the loop condition narrows `signal.aborted` to false for the compiler. */
+function stopped(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+function describe(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}

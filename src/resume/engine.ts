@@ -1,0 +1,245 @@
+import type { Logger } from 'pino';
+import type { AgentAdapter, Observation, SessionRef } from '../agents/adapter.js';
+import type { Config } from '../config/schema.js';
+import { classify } from '../core/classify.js';
+import { decide, type ResumePolicy } from '../core/decide.js';
+import {
+  addJob,
+  findJob,
+  findSession,
+  jobKey,
+  removeJob,
+  upsertSession,
+  type ResumeJob,
+  type SessionRecord,
+} from '../core/jobs.js';
+import type { StopReason } from '../core/stop-reason.js';
+import type { EventBus } from '../events/bus.js';
+import type { Clock } from '../jobs/clock.js';
+import { createScheduler } from '../jobs/scheduler.js';
+import { executeJob } from './execute.js';
+import { createLiveSessions, type SessionView } from './live-sessions.js';
+import type { SessionSnapshot } from '../telemetry/resume-metrics.js';
+import type { StateStore } from './store.js';
+import { createActivityWaiters } from './waiters.js';
+
+export interface EngineDeps {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly config: Config;
+  readonly adapters: ReadonlyMap<string, AgentAdapter>;
+  readonly bus: EventBus;
+  readonly log: Logger;
+  readonly store: StateStore;
+  readonly paused: () => boolean;
+  readonly backupDir: string;
+  /** Called whenever the facts behind the daemon state may have changed. */
+  readonly onChange: () => void;
+}
+
+export interface ResumeEngine {
+  readonly observe: (observation: Observation) => void;
+  sessions(): SessionView[];
+  /** What the session gauges read at scrape time. */
+  snapshot(): SessionSnapshot;
+  adapters(): Iterable<AgentAdapter>;
+  pendingResumes(): number;
+  activeResumes(): number;
+  /** Re-arm after pause/resume or a restart. */
+  poke(): void;
+  stop(): void;
+}
+
+export function policyOf(config: Config): ResumePolicy {
+  const r = config.resume;
+  return {
+    marginMs: r.margin_seconds * 1000,
+    backoffBaseMs: r.backoff_base_seconds * 1000,
+    backoffMaxMs: r.backoff_max_seconds * 1000,
+    maxRetries: r.max_retries,
+  };
+}
+
+/** Observations in, decisions out: classify → decide → persist the job → wait → act → verify. */
+export function createResumeEngine(deps: EngineDeps): ResumeEngine {
+  const { clock, store, bus, log } = deps;
+  const live = createLiveSessions();
+  const waiters = createActivityWaiters(clock);
+  const session = (ref: SessionRef): SessionRecord =>
+    findSession(store.get(), jobKey({ agent: ref.agent, sessionId: ref.sessionId })) ?? {
+      agent: ref.agent,
+      sessionId: ref.sessionId,
+      directory: ref.directory,
+      attempts: 0,
+    };
+  const save = (change: Parameters<StateStore['update']>[0], what: string): Promise<void> =>
+    store.update(change).then(
+      () => {
+        deps.onChange();
+      },
+      (error: unknown) => {
+        log.error({ err: error, what }, 'state file write failed');
+      },
+    );
+
+  const scheduler = createScheduler({
+    clock,
+    pending: () => store.get().jobs,
+    paused: deps.paused,
+    fire: (job) => executeJob(job, { ...deps, waiters, live, save, session, reschedule }),
+    onError: (job, error) => {
+      log.error({ err: error, job: jobKey(job) }, 'resume job failed unexpectedly');
+    },
+  });
+
+  /** Decides about a stop and, when there is something to do, persists the job before waiting. */
+  function reschedule(
+    ref: SessionRef,
+    stop: StopReason,
+    attempts: number,
+    stoppedAt: number,
+    handled?: string,
+  ): void {
+    const now = clock.now();
+    const decision = decide(stop, { attempts }, policyOf(deps.config), now, deps.random());
+    const key = jobKey({ agent: ref.agent, sessionId: ref.sessionId });
+    const record: SessionRecord = {
+      ...session(ref),
+      directory: ref.directory ?? session(ref).directory,
+      attempts: stop.reason === 'completed' ? 0 : attempts,
+      handledMessageId: handled ?? session(ref).handledMessageId,
+      lastStop: { reason: stop.reason, detail: stop.detail, at: now, resetAt: stop.resetAt },
+    };
+    if (!('dueAt' in decision)) {
+      if (decision.action === 'give_up') {
+        bus.emit({
+          type: 'resume.gave_up',
+          at: now,
+          agent: ref.agent,
+          sessionId: ref.sessionId,
+          reason: stop.reason,
+          why: decision.why,
+        });
+      }
+      live.set(key, { state: 'idle', nextWakeAt: undefined });
+      void save((s) => removeJob(upsertSession(s, record), key), 'session record');
+      return;
+    }
+    const job: ResumeJob = {
+      agent: ref.agent,
+      sessionId: ref.sessionId,
+      directory: record.directory,
+      reason: stop.reason,
+      action: decision.action,
+      dueAt: decision.dueAt,
+      attempt: decision.attempt,
+      createdAt: now,
+      stoppedAt,
+      why: decision.why,
+    };
+    live.set(key, { state: 'waiting', nextWakeAt: job.dueAt });
+    void save(
+      (s) => addJob(removeJob(upsertSession(s, record), key), job).state,
+      'resume job',
+    ).then(() => {
+      bus.emit({
+        type: 'resume.scheduled',
+        at: now,
+        agent: ref.agent,
+        sessionId: ref.sessionId,
+        action: job.action,
+        reason: job.reason,
+        dueAt: job.dueAt,
+        attempt: job.attempt,
+        why: job.why,
+      });
+      scheduler.poke();
+    });
+  }
+
+  function onStopped(o: Extract<Observation, { kind: 'stopped' }>): void {
+    const key = jobKey({ agent: o.ref.agent, sessionId: o.ref.sessionId });
+    const record = session(o.ref);
+    live.set(key, { state: 'idle' });
+    // One stop, one decision: a resync repeats stops already handled, and a pending or running
+    // job already answers this session.
+    if (o.messageId !== undefined && o.messageId === record.handledMessageId) return;
+    if (findJob(store.get(), key) !== undefined || scheduler.active().has(key)) return;
+    const stop = classify(o.evidence, o.at);
+    const latency = o.recordedAt === undefined ? undefined : Math.max(0, o.at - o.recordedAt);
+    bus.emit({
+      type: 'session.stopped',
+      at: o.at,
+      agent: o.ref.agent,
+      sessionId: o.ref.sessionId,
+      reason: stop.reason,
+      detail: stop.detail,
+      resetAt: stop.resetAt,
+      resetSource: stop.resetSource,
+      detectionLatencyMs: latency,
+      evidence: o.evidence,
+    });
+    reschedule(o.ref, stop, record.attempts, o.recordedAt ?? o.at, o.messageId);
+  }
+
+  return {
+    observe: (o) => {
+      switch (o.kind) {
+        case 'stopped':
+          onStopped(o);
+          break;
+        case 'busy': {
+          const key = jobKey({ agent: o.ref.agent, sessionId: o.ref.sessionId });
+          live.touch(o.ref, 'busy', o.at);
+          waiters.notify(key, o.at);
+          // Someone else (the user, the agent) restarted the session before our job fired:
+          // the job is moot, and firing it would nudge a working session.
+          const job = findJob(store.get(), key);
+          if (job !== undefined && !scheduler.active().has(key)) {
+            void save((s) => removeJob(s, key), 'cancel moot job');
+            log.info({ session: key }, 'session busy again before its resume; job dropped');
+          }
+          break;
+        }
+        case 'retrying':
+          live.touch(o.ref, 'retrying', o.at, o.nextAt);
+          break;
+        case 'discovered':
+          live.touch(o.ref, undefined, o.at, undefined, o.title);
+          break;
+        case 'todos':
+          live.todos(o.ref, o.completed, o.total, o.at);
+          break;
+        case 'connection':
+          log.info(
+            { agent: o.agent, up: o.up, detail: o.detail },
+            o.up ? 'agent connected' : 'agent connection lost',
+          );
+          break;
+        case 'malformed':
+          log.warn({ agent: o.agent, detail: o.detail }, 'malformed agent event skipped');
+          break;
+      }
+      deps.onChange();
+    },
+    sessions: () => live.list(store.get()),
+    snapshot: () => ({
+      activeSessions: {
+        opencode: live.busyCount('opencode'),
+        'claude-code': live.busyCount('claude-code'),
+      },
+      retryAttempts: store.get().jobs.filter((j) => j.attempt > 1).length,
+      steps: live.currentSteps(),
+    }),
+    adapters: () => deps.adapters.values(),
+    pendingResumes: () => store.get().jobs.filter((j) => !scheduler.active().has(jobKey(j))).length,
+    activeResumes: () => scheduler.active().size,
+    poke: () => {
+      scheduler.poke();
+    },
+    stop() {
+      scheduler.stop();
+      waiters.cancelAll();
+    },
+  };
+}
