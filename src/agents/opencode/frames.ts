@@ -111,7 +111,6 @@ const messageSchema = z.object({
       time: z.object({ created: z.number(), completed: z.number().optional() }),
       finish: z.string().optional(),
       error: errorSchema.optional(),
-      summary: z.boolean().optional(),
     })
     .loose(),
   parts: z.array(z.object({ type: z.string(), text: z.string().optional() }).loose()),
