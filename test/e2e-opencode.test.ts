@@ -1,12 +1,37 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { lastMessageText } from './fake-llm/script.js';
+import type { RecordedRequest } from './fake-llm/server.js';
+import { lastMessageText, type FakeResponse } from './fake-llm/script.js';
 import { daemonMetrics, daemonSessions, eventually, sample } from './helpers/daemon-api.js';
 import { startHarness, type OpencodeHarness } from './helpers/opencode-harness.js';
 import { spawnDaemon, type SpawnedDaemon } from './helpers/spawn-daemon.js';
 
 const CONTINUE = 'PALINGENESIS-CONTINUE: carry on.';
+const HANDOFF_INTRO = 'PALINGENESIS-HANDOFF follows.';
+
+/** Five quick 429s for opencode's own retries, then one whose retry-after the daemon must honour. */
+function limitedFor(seconds: number): FakeResponse[] {
+  const quick = {
+    kind: 'status',
+    status: 429,
+    headers: { 'retry-after-ms': '50' },
+    body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
+  } as const;
+  return [
+    quick,
+    quick,
+    quick,
+    quick,
+    quick,
+    { ...quick, headers: { 'retry-after': String(seconds) } },
+  ];
+}
+
+function isContinue(r: RecordedRequest): boolean {
+  return r.body !== undefined && lastMessageText(r.body)?.includes(CONTINUE) === true;
+}
 
 /** The real daemon (built CLI) watching a real `opencode serve` that talks to the fake LLM. */
 describe('end to end with real opencode', () => {
@@ -26,6 +51,7 @@ describe('end to end with real opencode', () => {
         'backoff_base_seconds = 1',
         'max_retries = 3',
         'verify_timeout_seconds = 20',
+        `new_session_prompt = "${HANDOFF_INTRO}"`,
         '',
       ].join('\n'),
     );
@@ -131,5 +157,107 @@ describe('end to end with real opencode', () => {
     assert.equal(listed.nextWakeAt, null);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(h.fake.chatRequests().length, 1, 'an aborted session was prompted again');
+  });
+  it('pause during a wait holds the resume; it fires only after resume', async () => {
+    h.fake.reset();
+    const session = await h.client.createSession('paused wait');
+    h.fake.enqueue(...limitedFor(2));
+    await h.client.promptAsync(session.id, 'Work while I pause you.');
+    await eventually('the resume to be scheduled', 20_000, async () => {
+      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+      return found?.state === 'waiting' ? true : undefined;
+    }).catch(failWith);
+    assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    assert.equal(h.fake.requests().filter(isContinue).length, 0, 'a job fired while paused');
+    const paused = await daemonMetrics(daemon.url);
+    assert.equal(sample(paused, 'palingenesis_daemon_state'), 2);
+    const listed = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+    assert.equal(listed?.state, 'waiting', 'the job was dropped during the pause');
+
+    assert.equal((await fetch(`${daemon.url}/api/v1/resume`, { method: 'POST' })).status, 200);
+    await h.fake.waitForRequest(isContinue, 15_000).catch(failWith);
+  });
+
+  it('a daemon killed while waiting is restarted and resumes exactly once', async () => {
+    h.fake.reset();
+    const session = await h.client.createSession('daemon restart');
+    h.fake.enqueue(...limitedFor(4));
+    await h.client.promptAsync(session.id, 'Survive a daemon restart.');
+    await eventually('the resume to be scheduled', 20_000, async () => {
+      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+      return found?.state === 'waiting' ? true : undefined;
+    }).catch(failWith);
+    assert.equal(await daemon.stop('SIGKILL'), null);
+    daemon = await spawnDaemon(daemon.config, { home: daemon.home });
+    await h.fake.waitForRequest(isContinue, 20_000).catch(failWith);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(h.fake.requests().filter(isContinue).length, 1, 'resumed more than once');
+    const families = await daemonMetrics(daemon.url);
+    assert.ok(
+      sample(families, 'palingenesis_saves_total') >= 1,
+      'lifetime saves lost across restart',
+    );
+  });
+
+  for (const withFile of [false, true]) {
+    it(`context exhausted (compaction failed): backup, then a new session with the handoff ${withFile ? 'file' : 'summary'}`, async () => {
+      h.fake.reset();
+      const marker = `Handoff note ${Date.now()}: finish step 3 next.`;
+      const handoffPath = join(h.server.directory, 'Next-step.md');
+      if (withFile) await writeFile(handoffPath, marker);
+      else await rm(handoffPath, { force: true });
+      const task = `Refactor module ${withFile ? 'A' : 'B'} completely.`;
+      const session = await h.client.createSession('overflowing');
+      h.fake.enqueue({ kind: 'context_overflow' }, { kind: 'context_overflow' });
+      h.fake.setDefault({ kind: 'ok', text: 'Picked up from the handoff.' });
+      await h.client.promptAsync(session.id, task);
+      const handoff = await h.fake
+        .waitForRequest(
+          (r) => r.body !== undefined && lastMessageText(r.body)?.includes(HANDOFF_INTRO) === true,
+          30_000,
+        )
+        .catch(failWith);
+      const text = handoff.body === undefined ? '' : (lastMessageText(handoff.body) ?? '');
+      if (withFile) assert.ok(text.includes(marker), `handoff file not used:\n${text}`);
+      else assert.ok(text.includes(task), `summary lacks the original task:\n${text}`);
+
+      const backups = await readdir(join(daemon.home.state.dir, 'backups'));
+      assert.ok(
+        backups.some((f) => f.includes(session.id)),
+        `no backup of ${session.id}: ${backups.join(', ')}`,
+      );
+      const audit = (await readFile(daemon.home.state.auditFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; fromSessionId?: string; sessionId: string });
+      const started = audit.find(
+        (e) => e.type === 'session.started' && e.fromSessionId === session.id,
+      );
+      assert.ok(started, 'no session.started event for the old session');
+      assert.notEqual(started.sessionId, session.id);
+      await rm(handoffPath, { force: true });
+    });
+  }
+
+  it('opencode serve killed mid-turn: after it is back, the unfinished turn is resumed', async () => {
+    h.fake.reset();
+    h.fake.enqueue({ kind: 'slow', text: 'one two three four five six', delayMs: 400, chunks: 6 });
+    h.fake.setDefault({ kind: 'ok', text: 'Recovered.' });
+    const session = await h.client.createSession('crash');
+    await h.client.promptAsync(session.id, 'Write a long answer.');
+    await h.fake.waitForChatRequests(1, 20_000).catch(failWith);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await h.crashAndRestart();
+    await h.fake.waitForRequest(isContinue, 45_000).catch(failWith);
+    const audit = (await readFile(daemon.home.state.auditFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; sessionId?: string; reason?: string });
+    const stops = audit
+      .filter((e) => e.sessionId === session.id && e.type === 'session.stopped')
+      .map((e) => e.reason);
+    assert.equal(stops[0], 'crash', `stops recorded: ${stops.join(', ')}`);
+    assert.equal(h.fake.requests().filter(isContinue).length, 1);
   });
 });

@@ -13,6 +13,8 @@ export interface SpawnedDaemon {
   readonly url: string;
   readonly home: TempHome;
   readonly readyLine: string;
+  /** The TOML the daemon was started with, to start another on the same HOME. */
+  readonly config: string;
   /** Everything the daemon printed on stdout so far. */
   stdout(): string;
   /** The last lines of stderr, for failure messages. */
@@ -63,6 +65,7 @@ export async function spawnDaemon(
     url,
     home,
     readyLine,
+    config: configToml,
     stdout: () => out,
     stderrTail,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
