@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { createFakeClock, type FakeClock } from '../../test/helpers/fake-clock.js';
+import type { AgentAdapter, Observation, SessionRef } from '../agents/adapter.js';
+import { defaultConfig } from '../config/schema.js';
+import type { DaemonEvent } from '../core/events.js';
+import { EMPTY_STATE } from '../core/jobs.js';
+import { createEventBus } from '../events/bus.js';
+import { createResumeEngine, type ResumeEngine } from './engine.js';
+import { createStateStore } from './store.js';
+
+const T0 = Date.parse('2026-11-27T22:00:00Z');
+const REF: SessionRef = { agent: 'opencode', sessionId: 'ses_1', directory: '/p' };
+
+/** An in-memory agent: records what the engine asks of it. The real one is tested end to end. */
+function recordingAdapter(): AgentAdapter & { prompts: string[] } {
+  const prompts: string[] = [];
+  return {
+    agent: 'opencode',
+    prompts,
+    watch: () => Promise.resolve(),
+    sendPrompt: (_ref, text) => {
+      prompts.push(text);
+      return Promise.resolve();
+    },
+    startSession: () => Promise.reject(new Error('not used')),
+    exportSession: () => Promise.resolve([]),
+    handoffContext: () => Promise.resolve({ todos: [] }),
+    lastMessageAt: () => Promise.resolve(undefined),
+  };
+}
+
+function rateLimited(at: number, messageId: string, retryAfterSeconds: number): Observation {
+  return {
+    kind: 'stopped',
+    ref: REF,
+    at,
+    messageId,
+    evidence: {
+      agent: 'opencode',
+      lastAssistant: {
+        completed: true,
+        error: {
+          name: 'APIError',
+          statusCode: 429,
+          headers: { 'retry-after': String(retryAfterSeconds) },
+        },
+      },
+    },
+  };
+}
+
+/** Lets real file writes (the state store) finish between fake-clock steps. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+/** Waits (in real time, bounded) for what the engine does after its state file is written. */
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('resume engine (fake clock, in-memory agent)', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let engine: ResumeEngine;
+  let adapter: ReturnType<typeof recordingAdapter>;
+  let events: DaemonEvent[];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palingenesis-engine-'));
+    clock = createFakeClock(T0);
+    adapter = recordingAdapter();
+    events = [];
+    const bus = createEventBus((error) => {
+      throw error;
+    });
+    bus.subscribe((e) => events.push(e));
+    const config = defaultConfig();
+    config.resume.margin_seconds = 0;
+    config.resume.max_retries = 3;
+    config.resume.verify_timeout_seconds = 5;
+    config.resume.backoff_base_seconds = 10;
+    engine = createResumeEngine({
+      clock,
+      random: () => 0.5,
+      config,
+      adapters: new Map([['opencode', adapter]]),
+      bus,
+      log: pino({ level: 'silent' }),
+      store: createStateStore(join(dir, 'state.json'), EMPTY_STATE),
+      paused: () => false,
+      backupDir: join(dir, 'backups'),
+      onChange: () => undefined,
+    });
+  });
+  afterEach(async () => {
+    engine.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const types = () => events.map((e) => e.type);
+
+  it('waits for the reset, prompts once, and counts a save when the session turns busy', async () => {
+    engine.observe(rateLimited(T0, 'msg_1', 60));
+    await until('the job', () => types().includes('resume.scheduled'));
+    assert.deepEqual(types(), ['session.stopped', 'resume.scheduled']);
+    await clock.advance(59_000);
+    assert.deepEqual(adapter.prompts, []);
+    await clock.advance(1000);
+    await until('the prompt', () => adapter.prompts.length === 1);
+    engine.observe({ kind: 'busy', ref: REF, at: clock.now() });
+    await until('the save', () => types().includes('session.resumed'));
+    assert.deepEqual(types(), [
+      'session.stopped',
+      'resume.scheduled',
+      'resume.started',
+      'session.resumed',
+    ]);
+    const resumed = events.at(-1);
+    assert.ok(resumed?.type === 'session.resumed');
+    assert.equal(resumed.waitedMs, 60_000);
+    assert.equal(resumed.savedSeconds, 60 + 300);
+  });
+
+  it('the same stop seen again, or another stop while a job is pending, makes no second job', async () => {
+    engine.observe(rateLimited(T0, 'msg_1', 60));
+    await until('the job', () => types().includes('resume.scheduled'));
+    engine.observe(rateLimited(T0 + 10, 'msg_1', 60));
+    engine.observe(rateLimited(T0 + 20, 'msg_2', 5));
+    await settle();
+    await clock.advance(120_000);
+    await settle();
+    assert.equal(adapter.prompts.length, 1);
+    assert.equal(types().filter((t) => t === 'resume.scheduled').length, 1);
+  });
+
+  it('a session busy again before its job fires: the job is dropped, nothing is sent', async () => {
+    engine.observe(rateLimited(T0, 'msg_1', 60));
+    await until('the job', () => types().includes('resume.scheduled'));
+    engine.observe({ kind: 'busy', ref: REF, at: T0 + 1000 });
+    await until('the job dropped', () => engine.pendingResumes() === 0);
+    await clock.advance(120_000);
+    await settle();
+    assert.deepEqual(adapter.prompts, []);
+    assert.equal(engine.pendingResumes(), 0);
+  });
+
+  it('unverified attempts are retried with backoff, then given up after max_retries', async () => {
+    engine.observe(rateLimited(T0, 'msg_1', 1));
+    for (let step = 0; step < 60 && types().at(-1) !== 'resume.gave_up'; step++) {
+      await settle();
+      await clock.advance(5_000);
+    }
+    await until('giving up', () => types().at(-1) === 'resume.gave_up');
+    assert.equal(adapter.prompts.length, 3, 'one prompt per attempt, max_retries = 3');
+    const failed = events.filter((e) => e.type === 'resume.failed');
+    assert.deepEqual(
+      failed.map((e) => ('errorType' in e ? [e.attempt, e.errorType] : [])),
+      [
+        [1, 'not_verified'],
+        [2, 'not_verified'],
+        [3, 'not_verified'],
+      ],
+    );
+    assert.equal(types().at(-1), 'resume.gave_up');
+    assert.equal(engine.pendingResumes(), 0);
+  });
+
+  it('a user abort and a completed turn are never acted on', async () => {
+    engine.observe({
+      kind: 'stopped',
+      ref: REF,
+      at: T0,
+      messageId: 'm1',
+      evidence: {
+        agent: 'opencode',
+        lastAssistant: { completed: true, error: { name: 'MessageAbortedError' } },
+      },
+    });
+    engine.observe({
+      kind: 'stopped',
+      ref: { ...REF, sessionId: 'ses_2' },
+      at: T0,
+      messageId: 'm2',
+      evidence: { agent: 'opencode', lastAssistant: { completed: true, finish: 'stop' } },
+    });
+    await settle();
+    await clock.advance(3_600_000);
+    await settle();
+    assert.deepEqual(adapter.prompts, []);
+    assert.deepEqual(types(), ['session.stopped', 'session.stopped']);
+  });
+});
