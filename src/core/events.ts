@@ -75,6 +75,20 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     ...session,
     fromSessionId: z.string().optional(),
   }),
+  /** A managed agent process died and was started again. */
+  z.object({
+    type: z.literal('agent.restarted'),
+    ...base,
+    agent: z.enum(AGENTS),
+    restarts: z.number().int(),
+  }),
+  /** A managed agent kept dying: it is left down. */
+  z.object({
+    type: z.literal('agent.gave_up'),
+    ...base,
+    agent: z.enum(AGENTS),
+    reason: z.string(),
+  }),
   z.object({
     type: z.literal('daemon.state_changed'),
     ...base,

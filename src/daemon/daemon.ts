@@ -10,7 +10,7 @@ import { createEventBus } from '../events/bus.js';
 import { systemClock } from '../jobs/clock.js';
 import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
 import { createStateStore } from '../resume/store.js';
-import { createAdapters } from './wiring.js';
+import { createAdapters, createSupervisor } from './wiring.js';
 import { PalError } from '../errors.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
@@ -150,6 +150,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
 
     log.info({ url, version: build.version, commit: build.commit }, 'daemon.started');
+    const supervisor = createSupervisor(config, { clock: systemClock, log, bus });
+    if (supervisor !== undefined) {
+      supervisor.start();
+      cleanups.push(() => supervisor.stop());
+    }
     const watching = new AbortController();
     const watchers = [...running.adapters()].map((adapter) =>
       adapter.watch(running.observe, watching.signal).catch((error: unknown) => {

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { AgentAdapter } from '../agents/adapter.js';
 import { createOpencodeAdapter } from '../agents/opencode/adapter.js';
 import type { Config } from '../config/schema.js';
+import { createOpencodeSupervisor, type Supervisor } from '../agents/opencode/supervisor.js';
+import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../jobs/clock.js';
 
 /** The agents this configuration enables. Adding an agent: one line here, one folder in agents/. */
@@ -18,7 +20,9 @@ export function createAdapters(
     adapters.set(
       'opencode',
       createOpencodeAdapter({
-        url: config.opencode.url,
+        url: config.opencode.manage
+          ? `http://${hostForUrl(config.opencode.serve_hostname)}:${config.opencode.serve_port}`
+          : config.opencode.url,
         username: config.opencode.username,
         password: config.opencode.password,
         now: () => deps.clock.now(),
@@ -32,6 +36,36 @@ export function createAdapters(
     );
   }
   return adapters;
+}
+
+/** Runs `opencode serve` when `[opencode] manage = true`; undefined otherwise. */
+export function createSupervisor(
+  config: Config,
+  deps: { clock: Clock; log: Logger; bus: EventBus },
+): Supervisor | undefined {
+  const oc = config.opencode;
+  if (!oc.enabled || !oc.manage) return undefined;
+  return createOpencodeSupervisor({
+    binary: oc.binary,
+    hostname: oc.serve_hostname,
+    port: oc.serve_port,
+    directory: oc.directory === '' ? undefined : oc.directory,
+    env: process.env,
+    clock: deps.clock,
+    log: deps.log,
+    budget: { restarts: 5, windowMs: 10 * 60_000 },
+    backoff: { baseMs: 1000, maxMs: 30_000 },
+    onRestarted: (restarts) => {
+      deps.bus.emit({ type: 'agent.restarted', at: deps.clock.now(), agent: 'opencode', restarts });
+    },
+    onGaveUp: (reason) => {
+      deps.bus.emit({ type: 'agent.gave_up', at: deps.clock.now(), agent: 'opencode', reason });
+    },
+  });
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 export function abortableSleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {

@@ -66,6 +66,11 @@ export function registerResumeMetrics(
     'Stops classified as context exhaustion.',
     ['agent'],
   );
+  const restarts = counter(
+    'palingenesis_agent_restarts_total',
+    'Restarts of a managed agent process after it died.',
+    ['agent'],
+  );
   const saves = counter(
     'palingenesis_saves_total',
     'Verified automatic resumes (lifetime, survives restarts).',
@@ -79,7 +84,7 @@ export function registerResumeMetrics(
   for (const agent of AGENTS) {
     for (const reason of RESUMABLE) resumes.inc({ agent, reason }, 0);
     for (const errorType of FAILURES) failures.inc({ agent, error_type: errorType }, 0);
-    for (const c of [successes, started, rateLimits, exhaustions]) c.inc({ agent }, 0);
+    for (const c of [successes, started, rateLimits, exhaustions, restarts]) c.inc({ agent }, 0);
   }
 
   const duration = histogram(
@@ -129,6 +134,9 @@ export function registerResumeMetrics(
         return;
       case 'session.started':
         started.inc({ agent: event.agent });
+        return;
+      case 'agent.restarted':
+        restarts.inc({ agent: event.agent });
         return;
       default:
         return;

@@ -61,7 +61,7 @@ export function opencodeConfig(fakeLlmUrl: string, contextLimit = 8192): Record<
   };
 }
 
-function opencodeEnv(home: TempHome, config: Record<string, unknown>): NodeJS.ProcessEnv {
+export function opencodeEnv(home: TempHome, config: Record<string, unknown>): NodeJS.ProcessEnv {
   // Inherited OPENCODE_* (a developer's own server password, config path…) would change behaviour.
   const env = Object.fromEntries(
     Object.entries(home.env).filter(([key]) => !key.startsWith('OPENCODE_')),

@@ -28,7 +28,7 @@ const READY = /^palingenesis listening on (http:\/\/\S+)$/m;
 /** Spawns the built CLI as a foreground daemon in a temp HOME and waits for its ready line. */
 export async function spawnDaemon(
   configToml = '[http]\nport = 0\n',
-  options: { home?: TempHome; timeoutMs?: number } = {},
+  options: { home?: TempHome; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<SpawnedDaemon> {
   const home = options.home ?? (await createTempHome());
   const configPath = join(home.dir, 'config.toml');
@@ -37,7 +37,7 @@ export async function spawnDaemon(
     process.execPath,
     [CLI_PATH, 'daemon', 'start', '--foreground', '--config', configPath],
     {
-      env: home.env,
+      env: options.env ?? home.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

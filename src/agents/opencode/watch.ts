@@ -13,6 +13,8 @@ interface WatchDeps {
   readonly messages: (ref: SessionRef) => Promise<OpencodeMessage[]>;
 }
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Sessions idle for longer than this when first seen are history, not work to resume. */
 const DISCOVERY_WINDOW_MS = 24 * 3_600_000;
 
@@ -26,9 +28,16 @@ export async function watchOpencode(deps: WatchDeps): Promise<void> {
   let failures = 0;
   while (!signal.aborted) {
     const attempt = { connected: false, lastError: undefined as unknown };
+    // opencode 1.18 accepts connections while it boots but answers nothing until it is ready:
+    // a stream that has not said `server.connected` in time is dropped and tried again.
+    const dropped = new AbortController();
+    const timer = setTimeout(() => {
+      if (!attempt.connected)
+        dropped.abort(new Error(`no server.connected in ${CONNECT_TIMEOUT_MS} ms`));
+    }, CONNECT_TIMEOUT_MS);
     try {
       const { stream } = await client.global.event({
-        signal,
+        signal: AbortSignal.any([signal, dropped.signal]),
         sseMaxRetryAttempts: 1,
         onSseError: (error) => (attempt.lastError = error),
       });
@@ -52,6 +61,8 @@ export async function watchOpencode(deps: WatchDeps): Promise<void> {
       }
     } catch (error) {
       attempt.lastError = error;
+    } finally {
+      clearTimeout(timer);
     }
     if (stopped(signal)) break;
     // Report the loss once, not on every failed reconnect.
