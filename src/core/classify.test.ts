@@ -47,6 +47,27 @@ describe('classify', () => {
       NOW + 1500,
     ],
     [
+      'no reset header: the wait written in the message',
+      failed({
+        name: 'APIError',
+        statusCode: 429,
+        message: 'Rate limit reached for requests. Please try again in 20s.',
+      }),
+      'rate_limit',
+      NOW + 20_000,
+    ],
+    [
+      'a header wins over the message',
+      failed({
+        name: 'APIError',
+        statusCode: 429,
+        message: 'Please try again in 20s.',
+        headers: { 'retry-after': '5' },
+      }),
+      'rate_limit',
+      NOW + 5000,
+    ],
+    [
       '429 with no reset information',
       failed({ name: 'APIError', statusCode: 429, message: 'Too Many Requests' }),
       'rate_limit',

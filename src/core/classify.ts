@@ -1,4 +1,5 @@
 import { resetFromHeaders } from './reset-headers.js';
+import { waitFromText } from './reset-text.js';
 import type {
   AgentErrorEvidence,
   StopEvidence,
@@ -40,11 +41,16 @@ const OVERLOADED_STATUS = new Set([500, 502, 503, 504, 529]);
 
 function classifyError(error: AgentErrorEvidence, evidence: StopEvidence, now: number): StopReason {
   const text = `${error.name} ${error.message ?? ''} ${error.body ?? ''}`;
+  // Structured headers first; the message text only when they say nothing.
   const withReset = (reason: StopReasonKind, detail: string): StopReason => {
     const reset = error.headers ? resetFromHeaders(error.headers, now) : undefined;
-    return reset === undefined
+    if (reset !== undefined) {
+      return { reason, detail, evidence, resetAt: reset.resetAt, resetSource: reset.source };
+    }
+    const waitMs = waitFromText(`${error.message ?? ''} ${error.body ?? ''}`);
+    return waitMs === undefined
       ? { reason, detail, evidence }
-      : { reason, detail, evidence, resetAt: reset.resetAt, resetSource: reset.source };
+      : { reason, detail, evidence, resetAt: now + waitMs, resetSource: 'message' };
   };
   const what = `${error.name}${error.statusCode === undefined ? '' : ` ${error.statusCode}`}`;
 
