@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
@@ -83,6 +84,31 @@ describe('daemon start --foreground (built CLI, temp HOME)', () => {
     const daemon = await spawnDaemon(undefined, { home });
     try {
       assert.equal((await readFile(home.state.pidFile, 'utf8')).trim(), String(daemon.pid));
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+      await home.remove();
+    }
+  });
+
+  it('a corrupt state file is moved aside and reported, never silently reset', async () => {
+    const home = await createTempHome();
+    await mkdir(home.state.dir, { recursive: true });
+    await writeFile(home.state.stateFile, '{"version":1,"jobs":[{"agent":');
+    const daemon = await spawnDaemon(undefined, { home });
+    try {
+      const moved = (await readdir(home.state.dir)).filter((f) =>
+        f.startsWith('state.json.corrupt-'),
+      );
+      assert.equal(moved.length, 1, 'corrupt file not preserved');
+      assert.equal(
+        await readFile(join(home.state.dir, moved[0] ?? ''), 'utf8'),
+        '{"version":1,"jobs":[{"agent":',
+      );
+      assert.match(
+        await readFile(home.state.logFile, 'utf8'),
+        /state file unreadable: moved aside/,
+      );
+      assert.equal((await fetch(`${daemon.url}/health`)).status, 200);
     } finally {
       assert.equal(await daemon.stop(), 0);
       await home.remove();

@@ -167,6 +167,8 @@ describe('end to end with real opencode', () => {
       const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
       return found?.state === 'waiting' ? true : undefined;
     }).catch(failWith);
+    const waiting = await daemonMetrics(daemon.url);
+    assert.equal(sample(waiting, 'palingenesis_daemon_state'), 3, 'daemon state is not waiting');
     assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
     await new Promise((resolve) => setTimeout(resolve, 4000));
     assert.equal(h.fake.requests().filter(isContinue).length, 0, 'a job fired while paused');
@@ -239,6 +241,24 @@ describe('end to end with real opencode', () => {
       await rm(handoffPath, { force: true });
     });
   }
+
+  it('a session that stopped before the daemon started is discovered and resumed', async () => {
+    assert.equal(await daemon.stop(), 0);
+    const oldHome = daemon.home;
+    h.fake.reset();
+    const session = await h.client.createSession('stopped while nobody watched');
+    h.fake.enqueue(...limitedFor(1));
+    await h.client.promptAsync(session.id, 'Work alone.');
+    await eventually('opencode to give up', 30_000, async () => {
+      const last = (await h.client.messages(session.id)).at(-1)?.info;
+      return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
+    }).catch(failWith);
+    daemon = await spawnDaemon(daemon.config);
+    await oldHome.remove();
+    await h.fake.waitForRequest(isContinue, 30_000).catch(failWith);
+    const listed = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+    assert.ok(listed, 'the pre-existing session is not listed');
+  });
 
   it('opencode serve killed mid-turn: after it is back, the unfinished turn is resumed', async () => {
     h.fake.reset();
