@@ -2,10 +2,10 @@
 // fake LLM. Per run: opencode gives up on a 429 (its own 5 retries are made quick with
 // retry-after-ms), the final answer asks for retry-after: 1 s; the daemon must classify the stop
 // and fire the resume on time. Usage: npm run bench:detect. Env: BENCH_RUNS (default 20).
-import { readFile } from 'node:fs/promises';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { lastMessageText, type FakeResponse } from '../test/fake-llm/script.js';
+import { lastMessageText, rateLimitedTurn } from '../test/fake-llm/script.js';
+import { readAudit } from '../test/helpers/daemon-api.js';
 import { startHarness } from '../test/helpers/opencode-harness.js';
 import { spawnDaemon } from '../test/helpers/spawn-daemon.js';
 
@@ -13,27 +13,7 @@ const RUNS = z.coerce.number().int().min(1).default(20).parse(process.env['BENCH
 const CONTINUE = 'BENCH-CONTINUE';
 const RUN_TIMEOUT_MS = 60_000;
 
-const quick = {
-  kind: 'status',
-  status: 429,
-  headers: { 'retry-after-ms': '10' },
-  body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
-} as const;
-const script: FakeResponse[] = [
-  quick,
-  quick,
-  quick,
-  quick,
-  quick,
-  { ...quick, headers: { 'retry-after': '1' } },
-];
-
-const auditLine = z.looseObject({
-  type: z.string(),
-  at: z.number(),
-  sessionId: z.string().optional(),
-  dueAt: z.number().optional(),
-});
+const script = rateLimitedTurn(1, 10);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -60,11 +40,9 @@ try {
       RUN_TIMEOUT_MS,
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const audit = (await readFile(daemon.home.state.auditFile, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => auditLine.parse(JSON.parse(l)))
-      .filter((e) => e.sessionId === session.id);
+    const audit = (await readAudit(daemon.home.state.auditFile)).filter(
+      (e) => e.sessionId === session.id,
+    );
     const stopped = audit.find((e) => e.type === 'session.stopped');
     const scheduled = audit.find((e) => e.type === 'resume.scheduled');
     const started = audit.find((e) => e.type === 'resume.started');

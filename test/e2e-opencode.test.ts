@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RecordedRequest } from './fake-llm/server.js';
-import { lastMessageText, type FakeResponse } from './fake-llm/script.js';
-import { daemonMetrics, daemonSessions, eventually, sample } from './helpers/daemon-api.js';
+import { lastMessageText, rateLimitedTurn } from './fake-llm/script.js';
+import {
+  daemonMetrics,
+  daemonSessions,
+  eventually,
+  readAudit,
+  sample,
+} from './helpers/daemon-api.js';
 import { startHarness, type OpencodeHarness } from './helpers/opencode-harness.js';
 import { spawnDaemon, type SpawnedDaemon } from './helpers/spawn-daemon.js';
 
 const CONTINUE = 'PALINGENESIS-CONTINUE: carry on.';
 const HANDOFF_INTRO = 'PALINGENESIS-HANDOFF follows.';
-
-/** Five quick 429s for opencode's own retries, then one whose retry-after the daemon must honour. */
-function limitedFor(seconds: number): FakeResponse[] {
-  const quick = {
-    kind: 'status',
-    status: 429,
-    headers: { 'retry-after-ms': '50' },
-    body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
-  } as const;
-  return [
-    quick,
-    quick,
-    quick,
-    quick,
-    quick,
-    { ...quick, headers: { 'retry-after': String(seconds) } },
-  ];
-}
 
 function isContinue(r: RecordedRequest): boolean {
   return r.body !== undefined && lastMessageText(r.body)?.includes(CONTINUE) === true;
@@ -65,6 +53,12 @@ describe('end to end with real opencode', () => {
     }
   });
 
+  const untilWaiting = (sessionId: string) =>
+    eventually('the resume to be scheduled', 20_000, async () => {
+      const found = (await daemonSessions(daemon.url)).find((s) => s.id === sessionId);
+      return found?.state === 'waiting' ? true : undefined;
+    });
+
   const failWith = (error: unknown): never => {
     throw new Error(`${String(error)}\n${h.diagnostics()}\ndaemon stderr:\n${daemon.stderrTail()}`);
   };
@@ -73,16 +67,7 @@ describe('end to end with real opencode', () => {
     const session = await h.client.createSession('rate limited');
     // opencode retries 5 times itself (honouring retry-after-ms), then gives up with the 6th
     // answer's headers on the error: the daemon must wait retry-after = 3 s from there.
-    const quick = {
-      kind: 'status',
-      status: 429,
-      headers: { 'retry-after-ms': '50' },
-      body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
-    } as const;
-    h.fake.enqueue(quick, quick, quick, quick, quick, {
-      ...quick,
-      headers: { 'retry-after': '3' },
-    });
+    h.fake.enqueue(...rateLimitedTurn(3));
     h.fake.setDefault({ kind: 'ok', text: 'Done after the limit.' });
     await h.client.promptAsync(session.id, 'Do the long task.');
 
@@ -127,10 +112,7 @@ describe('end to end with real opencode', () => {
 
     const [listed] = (await daemonSessions(daemon.url)).filter((s) => s.id === session.id);
     assert.equal(listed?.lastStop?.reason, 'completed');
-    const audit = (await readFile(daemon.home.state.auditFile, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; sessionId?: string; reason?: string });
+    const audit = await readAudit(daemon.home.state.auditFile);
     const mine = audit
       .filter((e) => e.sessionId === session.id)
       .map((e) => `${e.type}${e.reason ? `:${e.reason}` : ''}`);
@@ -161,12 +143,9 @@ describe('end to end with real opencode', () => {
   it('pause during a wait holds the resume; it fires only after resume', async () => {
     h.fake.reset();
     const session = await h.client.createSession('paused wait');
-    h.fake.enqueue(...limitedFor(2));
+    h.fake.enqueue(...rateLimitedTurn(2));
     await h.client.promptAsync(session.id, 'Work while I pause you.');
-    await eventually('the resume to be scheduled', 20_000, async () => {
-      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
-      return found?.state === 'waiting' ? true : undefined;
-    }).catch(failWith);
+    await untilWaiting(session.id).catch(failWith);
     const waiting = await daemonMetrics(daemon.url);
     assert.equal(sample(waiting, 'palingenesis_daemon_state'), 3, 'daemon state is not waiting');
     assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
@@ -184,12 +163,9 @@ describe('end to end with real opencode', () => {
   it('a daemon killed while waiting is restarted and resumes exactly once', async () => {
     h.fake.reset();
     const session = await h.client.createSession('daemon restart');
-    h.fake.enqueue(...limitedFor(4));
+    h.fake.enqueue(...rateLimitedTurn(4));
     await h.client.promptAsync(session.id, 'Survive a daemon restart.');
-    await eventually('the resume to be scheduled', 20_000, async () => {
-      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
-      return found?.state === 'waiting' ? true : undefined;
-    }).catch(failWith);
+    await untilWaiting(session.id).catch(failWith);
     assert.equal(await daemon.stop('SIGKILL'), null);
     daemon = await spawnDaemon(daemon.config, { home: daemon.home });
     await h.fake.waitForRequest(isContinue, 20_000).catch(failWith);
@@ -229,10 +205,7 @@ describe('end to end with real opencode', () => {
         backups.some((f) => f.includes(session.id)),
         `no backup of ${session.id}: ${backups.join(', ')}`,
       );
-      const audit = (await readFile(daemon.home.state.auditFile, 'utf8'))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { type: string; fromSessionId?: string; sessionId: string });
+      const audit = await readAudit(daemon.home.state.auditFile);
       const started = audit.find(
         (e) => e.type === 'session.started' && e.fromSessionId === session.id,
       );
@@ -247,7 +220,7 @@ describe('end to end with real opencode', () => {
     const oldHome = daemon.home;
     h.fake.reset();
     const session = await h.client.createSession('stopped while nobody watched');
-    h.fake.enqueue(...limitedFor(1));
+    h.fake.enqueue(...rateLimitedTurn(1));
     await h.client.promptAsync(session.id, 'Work alone.');
     await eventually('opencode to give up', 30_000, async () => {
       const last = (await h.client.messages(session.id)).at(-1)?.info;
@@ -270,10 +243,7 @@ describe('end to end with real opencode', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     await h.crashAndRestart();
     await h.fake.waitForRequest(isContinue, 45_000).catch(failWith);
-    const audit = (await readFile(daemon.home.state.auditFile, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; sessionId?: string; reason?: string });
+    const audit = await readAudit(daemon.home.state.auditFile);
     const stops = audit
       .filter((e) => e.sessionId === session.id && e.type === 'session.stopped')
       .map((e) => e.reason);

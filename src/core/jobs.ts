@@ -31,7 +31,7 @@ export const sessionRecordSchema = z.object({
   sessionId: z.string().min(1),
   directory: z.string().optional(),
   title: z.string().optional(),
-  /** Automatic resumes since the session last completed a turn on its own. */
+  /** Consecutive failed automatic attempts for the current stop; 0 after a verified resume. */
   attempts: z.number().int().nonnegative(),
   /** The last message whose stop was already handled: a resync does not handle it again. */
   handledMessageId: z.string().optional(),

@@ -128,6 +128,30 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     assert.equal(resumed.savedSeconds, 60 + 300);
   });
 
+  it('an overnight run that hits its limit again after each verified resume is resumed every time', async () => {
+    for (let cycle = 1; cycle <= 5; cycle++) {
+      engine.observe(rateLimited(clock.now(), `msg_${cycle}`, 60));
+      await until(
+        `job ${cycle}`,
+        () => types().filter((t) => t === 'resume.scheduled').length === cycle,
+      );
+      await clock.advance(60_000);
+      await until(`prompt ${cycle}`, () => adapter.prompts.length === cycle);
+      engine.observe({ kind: 'busy', ref: REF, at: clock.now() });
+      await until(
+        `save ${cycle}`,
+        () => types().filter((t) => t === 'session.resumed').length === cycle,
+      );
+    }
+    const attempts = events.flatMap((e) => (e.type === 'resume.scheduled' ? [e.attempt] : []));
+    assert.deepEqual(
+      attempts,
+      [1, 1, 1, 1, 1],
+      'max_retries (3) must count failures, not successes',
+    );
+    assert.ok(!types().includes('resume.gave_up'));
+  });
+
   it('the same stop seen again, or another stop while a job is pending, makes no second job', async () => {
     engine.observe(rateLimited(T0, 'msg_1', 60));
     await until('the job', () => types().includes('resume.scheduled'));

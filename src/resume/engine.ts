@@ -165,7 +165,9 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     // job already answers this session.
     if (o.messageId !== undefined && o.messageId === record.handledMessageId) return;
     if (findJob(store.get(), key) !== undefined || scheduler.active().has(key)) return;
-    const stop = classify(o.evidence, o.at);
+    // Relative reset headers count from when the agent recorded the failure, not from when we
+    // noticed it (a daemon started later would otherwise wait the full retry-after again).
+    const stop = classify(o.evidence, Math.min(o.at, o.recordedAt ?? o.at));
     const latency = o.recordedAt === undefined ? undefined : Math.max(0, o.at - o.recordedAt);
     bus.emit({
       type: 'session.stopped',

@@ -74,7 +74,9 @@ export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> 
     const doneAt = d.clock.now();
     const waitedMs = Math.max(0, startedAt - job.stoppedAt);
     const savedSeconds = waitedMs / 1000 + d.config.metrics.manual_restart_time_seconds;
-    const record = { ...d.session(ref), attempts: d.session(ref).attempts + 1 };
+    // A verified resume ends this stop: max_retries counts consecutive failed attempts only, so an
+    // overnight run that meets its limit every few hours is resumed every time.
+    const record = { ...d.session(ref), attempts: 0 };
     await d.save((s) => recordSave(removeJob(upsertSession(s, record), key), savedSeconds), 'save');
     d.live.set(key, { state: 'busy' });
     d.bus.emit({

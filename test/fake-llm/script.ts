@@ -96,3 +96,18 @@ export function isCompactionRequest(request: ChatRequest): boolean {
   const system = request.messages.find((message) => message.role === 'system');
   return system !== undefined && messageText(system).includes('context summarization agent');
 }
+
+/**
+ * One turn opencode gives up on: five quick 429s for its own retries (retry-after-ms, honoured by
+ * opencode), then a sixth whose `retry-after` (seconds) is left for palingenesis to honour.
+ */
+export function rateLimitedTurn(retryAfterSeconds: number, quickMs = 50): FakeResponse[] {
+  const quick = {
+    kind: 'status',
+    status: 429,
+    headers: { 'retry-after-ms': String(quickMs) },
+    body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
+  } as const;
+  const last = { ...quick, headers: { 'retry-after': String(retryAfterSeconds) } };
+  return [quick, quick, quick, quick, quick, last];
+}

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseExposition, type Family } from './exposition.js';
 
@@ -50,4 +51,20 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+const auditEntry = z.looseObject({
+  type: z.string(),
+  at: z.number(),
+  sessionId: z.string().optional(),
+  reason: z.string().optional(),
+  fromSessionId: z.string().optional(),
+  dueAt: z.number().optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntry>;
+
+/** The daemon's audit log, every line checked. */
+export async function readAudit(path: string): Promise<AuditEntry[]> {
+  const text = (await readFile(path, 'utf8')).trim();
+  return text === '' ? [] : text.split('\n').map((line) => auditEntry.parse(JSON.parse(line)));
 }
