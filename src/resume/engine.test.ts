@@ -152,6 +152,32 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     assert.ok(!types().includes('resume.gave_up'));
   });
 
+  it('shows opencode retrying on its own, and the todo steps of the latest active session', () => {
+    engine.observe({ kind: 'discovered', ref: REF, title: 'Build it', at: T0 });
+    engine.observe({
+      kind: 'retrying',
+      ref: REF,
+      attempt: 2,
+      message: '429',
+      nextAt: T0 + 4000,
+      at: T0 + 1,
+    });
+    engine.observe({ kind: 'todos', ref: REF, completed: 2, total: 5, at: T0 + 2 });
+    const other = { ...REF, sessionId: 'ses_2' };
+    engine.observe({ kind: 'busy', ref: other, at: T0 + 3 });
+    engine.observe({ kind: 'todos', ref: other, completed: 1, total: 3, at: T0 + 4 });
+    const [first] = engine.sessions();
+    assert.equal(first?.state, 'retrying');
+    assert.equal(first.title, 'Build it');
+    assert.equal(first.nextWakeAt, T0 + 4000);
+    assert.deepEqual(engine.snapshot(), {
+      activeSessions: { opencode: 1, 'claude-code': 0 },
+      retryAttempts: 0,
+      steps: { completed: 1, total: 3 },
+    });
+    assert.deepEqual(adapter.prompts, [], 'never act while the agent retries by itself');
+  });
+
   it('the same stop seen again, or another stop while a job is pending, makes no second job', async () => {
     engine.observe(rateLimited(T0, 'msg_1', 60));
     await until('the job', () => types().includes('resume.scheduled'));
