@@ -21,6 +21,11 @@ describe('defaults', () => {
           url: 'http://127.0.0.1:4096',
           username: 'opencode',
           password: '',
+          manage: false,
+          binary: 'opencode',
+          serve_hostname: '127.0.0.1',
+          serve_port: 4096,
+          directory: '',
         },
       },
     );
