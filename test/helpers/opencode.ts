@@ -39,6 +39,13 @@ export interface StartOpencodeOptions {
   readonly bootTimeoutMs?: number;
   /** Model context limit; small so overflow tests need little text. */
   readonly contextLimit?: number;
+  /** Sets OPENCODE_SERVER_PASSWORD: every request then needs basic auth (user `opencode`). */
+  readonly password?: string;
+}
+
+/** The Authorization header for a server started with a password. */
+export function basicAuth(password: string, username = 'opencode'): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
 }
 
 /** Provider config for the fake; `small_model` too, so nothing reaches for a real provider. */
@@ -91,6 +98,8 @@ export async function startOpencode(options: StartOpencodeOptions): Promise<Open
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = opencodeEnv(home, opencodeConfig(options.fakeLlmUrl, options.contextLimit));
+  if (options.password !== undefined) env['OPENCODE_SERVER_PASSWORD'] = options.password;
+  const headers = options.password === undefined ? {} : basicAuth(options.password);
   const bootTimeoutMs = options.bootTimeoutMs ?? 30_000;
   let output = '';
   let child: ChildProcess | undefined;
@@ -108,7 +117,7 @@ export async function startOpencode(options: StartOpencodeOptions): Promise<Open
     // stdout only carries the "listening" line and a no-password warning; keep both in the tail.
     next.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     next.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    version = await waitHealthy(url, next, bootTimeoutMs).catch(async (error: unknown) => {
+    version = await waitHealthy(url, next, bootTimeoutMs, headers).catch(async (error: unknown) => {
       await killAndWait(next, 'SIGKILL');
       throw new Error(`opencode serve did not become healthy: ${String(error)}\n${stderrTail()}`);
     });
@@ -169,13 +178,19 @@ const healthSchema = z.object({ healthy: z.literal(true), version: z.string() })
  * Polls `/global/health` until it answers `{healthy: true, version}`; each probe has its own
  * timeout because opencode 1.18.33 can accept a connection and not answer while it boots.
  */
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<string> {
+async function waitHealthy(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  headers: Record<string, string>,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error('the process exited');
-    const res = await fetch(`${url}/global/health`, { signal: AbortSignal.timeout(1_000) }).catch(
-      () => undefined,
-    );
+    const res = await fetch(`${url}/global/health`, {
+      headers,
+      signal: AbortSignal.timeout(1_000),
+    }).catch(() => undefined);
     const body: unknown = res?.ok === true ? await res.json().catch(() => undefined) : undefined;
     const health = healthSchema.safeParse(body);
     if (health.success) return health.data.version;
