@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { INITIAL_FACTS, applyControl, daemonState } from '../core/daemon-state.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import type { DaemonControl, DaemonInfo } from './control.js';
@@ -140,7 +139,6 @@ describe('errors', () => {
   it('a real fault is a 500 that hides the detail from the client and logs it', async () => {
     const broken: Metrics = {
       contentType: 'text/plain',
-      registry: new Registry(),
       render: () => Promise.reject(new Error('secret internals')),
       record: () => undefined,
       close: () => undefined,

@@ -150,6 +150,32 @@ describe('state gauge', () => {
   }
 });
 
+describe('event-driven families', () => {
+  it('are rendered again after an event, so a scrape never shows stale counters', async () => {
+    const metrics = createMetrics(deps());
+    try {
+      const count = async (): Promise<number> =>
+        sampleOf(parseExposition(await metrics.render()), 'palingenesis_saves_total').value;
+      assert.equal(await count(), 0);
+      metrics.record({
+        type: 'session.resumed',
+        at: 0,
+        agent: 'opencode',
+        sessionId: 's',
+        action: 'resume_same',
+        attempt: 1,
+        waitedMs: 1000,
+        durationMs: 10,
+        savedSeconds: 301,
+      });
+      assert.equal(await count(), 1);
+      assert.equal(await count(), 1);
+    } finally {
+      metrics.close();
+    }
+  });
+});
+
 describe('runtime metrics', () => {
   it('exports process and Node.js families with plausible values', async () => {
     const metrics = createMetrics(deps());
@@ -169,11 +195,10 @@ describe('runtime metrics', () => {
     }
   });
 
-  it('close() clears the registry and is idempotent', async () => {
+  it('close() clears the registries and is idempotent', async () => {
     const metrics = createMetrics(deps());
     metrics.close();
     metrics.close();
-    assert.deepEqual(await metrics.registry.getMetricsAsJSON(), []);
     assert.equal((await metrics.render()).trim(), '');
   });
 });

@@ -16,7 +16,6 @@ export interface MetricsDeps {
 export interface Metrics {
   /** The exact Content-Type of the text exposition format 0.0.4. */
   readonly contentType: string;
-  readonly registry: Registry;
   render(): Promise<string>;
   /** Moves counters and histograms for one daemon event. */
   readonly record: (event: DaemonEvent) => void;
@@ -25,29 +24,37 @@ export interface Metrics {
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** A dedicated registry per daemon: nothing is global, two daemons in one process do not mix. */
+/**
+ * Dedicated registries per daemon: nothing is global, two daemons in one process do not mix.
+ * Three of them, by how often their text changes: constant (info), live (read at every scrape:
+ * state, uptime, session gauges, runtime) and event-driven (the resume counters and histograms,
+ * which change only when the daemon acts). The last two are most of the exposition, so their text
+ * is kept between scrapes and rendered again only after an event: a scrape renders only what can
+ * have changed.
+ */
 export function createMetrics(deps: MetricsDeps): Metrics {
-  const registry = new Registry();
-  const registers = [registry];
+  const constant = new Registry();
+  const live = new Registry();
+  const events = new Registry();
 
   new Gauge({
     name: 'palingenesis_info',
     help: 'Information about the palingenesis daemon; always 1.',
     labelNames: ['version'],
-    registers,
+    registers: [constant],
   }).set({ version: deps.version }, 1);
 
   new Gauge({
     name: 'palingenesis_build_info',
     help: 'Build information: version and the short git commit it was built from; always 1.',
     labelNames: ['version', 'commit'],
-    registers,
+    registers: [constant],
   }).set({ version: deps.version, commit: deps.commit }, 1);
 
   new Gauge({
     name: 'palingenesis_daemon_state',
     help: 'Current state of the daemon (1=monitoring, 2=paused, 3=waiting, 4=resuming).',
-    registers,
+    registers: [live],
     collect() {
       this.set(daemonStateCode(deps.daemonState()));
     },
@@ -56,25 +63,35 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   new Gauge({
     name: 'palingenesis_uptime_seconds',
     help: 'Time since the daemon started, in seconds.',
-    registers,
+    registers: [live],
     collect() {
       this.set(deps.uptimeSeconds());
     },
   });
 
-  const record = registerResumeMetrics(registry, deps.resume);
-  const runtime = registerRuntimeMetrics(registry);
+  const apply = registerResumeMetrics({ events, live }, deps.resume);
+  const runtime = registerRuntimeMetrics(live);
+  let constantText: string | undefined;
+  let eventText: string | undefined;
   let closed = false;
   return {
     contentType: EXPOSITION_CONTENT_TYPE,
-    registry,
-    render: () => registry.metrics(),
-    record,
+    async render() {
+      constantText ??= await constant.metrics();
+      eventText ??= await events.metrics();
+      return `${constantText}${await live.metrics()}${eventText}`;
+    },
+    record(event) {
+      apply(event);
+      eventText = undefined;
+    },
     close() {
       if (closed) return;
       closed = true;
       runtime.close();
-      registry.clear();
+      for (const registry of [constant, live, events]) registry.clear();
+      constantText = undefined;
+      eventText = undefined;
     },
   };
 }

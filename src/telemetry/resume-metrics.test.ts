@@ -24,14 +24,17 @@ async function values(registry: Registry): Promise<Map<string, number>> {
 
 function setup(snapshot: Partial<SessionSnapshot> = {}) {
   const registry = new Registry();
-  const record = registerResumeMetrics(registry, {
-    lifetime: { saves: 7, timeSavedSeconds: 2100 },
-    snapshot: () => ({
-      activeSessions: { opencode: 2, 'claude-code': 0 },
-      retryAttempts: 1,
-      ...snapshot,
-    }),
-  });
+  const record = registerResumeMetrics(
+    { events: registry, live: registry },
+    {
+      lifetime: { saves: 7, timeSavedSeconds: 2100 },
+      snapshot: () => ({
+        activeSessions: { opencode: 2, 'claude-code': 0 },
+        retryAttempts: 1,
+        ...snapshot,
+      }),
+    },
+  );
   return { registry, record };
 }
 

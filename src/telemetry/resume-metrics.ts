@@ -27,10 +27,11 @@ const FAILURES: readonly FailureType[] = [
 
 /** Stories 7.2–7.4: counters and histograms moved by daemon events, gauges read at scrape. */
 export function registerResumeMetrics(
-  registry: Registry,
+  registries: { readonly events: Registry; readonly live: Registry },
   deps: ResumeMetricsDeps,
 ): (event: DaemonEvent) => void {
-  const registers = [registry];
+  // Counters and histograms change only on events; the gauges are read at every scrape.
+  const registers = [registries.events];
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers });
   const histogram = (name: string, help: string, buckets: number[]) =>
@@ -108,7 +109,7 @@ export function registerResumeMetrics(
     [60, 120, 180, 300, 600, 900, 1800],
   );
 
-  registerSessionGauges(registry, deps.snapshot);
+  registerSessionGauges(registries.live, deps.snapshot);
 
   return (event) => {
     switch (event.type) {
