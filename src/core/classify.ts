@@ -1,5 +1,5 @@
 import { resetFromHeaders } from './reset-headers.js';
-import { waitFromText } from './reset-text.js';
+import { parseStopText, readResetFromText } from './stop-text.js';
 import type {
   AgentErrorEvidence,
   StopEvidence,
@@ -11,8 +11,14 @@ import type {
  * Works out why a session stopped. Pure: `now` (epoch ms) is given, nothing is read.
  * Called at the decision point (the session went idle, or its agent came back after dying),
  * never on an intermediate error: agents retry and compact by themselves first.
+ * `zone` (IANA) reads wall-clock reset times whose message names no zone: the configured zone,
+ * else the system's, which is the zone the agent on this machine wrote its banner in.
  */
-export function classify(evidence: StopEvidence, now: number): StopReason {
+export function classify(
+  evidence: StopEvidence,
+  now: number,
+  zone: string = systemZone(),
+): StopReason {
   const last = evidence.lastAssistant;
   const result = (reason: StopReasonKind, detail: string, extra: Partial<StopReason> = {}) => ({
     reason,
@@ -21,7 +27,7 @@ export function classify(evidence: StopEvidence, now: number): StopReason {
     ...extra,
   });
   if (last === undefined) return result('unknown', 'the session has no assistant message');
-  if (last.error !== undefined) return classifyError(last.error, evidence, now);
+  if (last.error !== undefined) return classifyError(last.error, evidence, now, zone);
   if (!last.completed) {
     return evidence.agentRestarted === true
       ? result('crash', 'the agent died before the last assistant message finished')
@@ -39,33 +45,45 @@ const OVERLOADED_TEXT =
   /overloaded|server[ _]error|service unavailable|bad gateway|gateway timeout/i;
 const OVERLOADED_STATUS = new Set([500, 502, 503, 504, 529]);
 
-function classifyError(error: AgentErrorEvidence, evidence: StopEvidence, now: number): StopReason {
+function classifyError(
+  error: AgentErrorEvidence,
+  evidence: StopEvidence,
+  now: number,
+  zone: string,
+): StopReason {
   const text = `${error.name} ${error.message ?? ''} ${error.body ?? ''}`;
+  const prose = `${error.message ?? ''}\n${error.body ?? ''}`;
+  const said = parseStopText(prose, now, zone).kind;
   // Structured headers first; the message text only when they say nothing.
   const withReset = (reason: StopReasonKind, detail: string): StopReason => {
     const reset = error.headers ? resetFromHeaders(error.headers, now) : undefined;
     if (reset !== undefined) {
       return { reason, detail, evidence, resetAt: reset.resetAt, resetSource: reset.source };
     }
-    const waitMs = waitFromText(`${error.message ?? ''} ${error.body ?? ''}`);
-    return waitMs === undefined
+    const read = readResetFromText(prose, now, zone);
+    return read === undefined
       ? { reason, detail, evidence }
-      : { reason, detail, evidence, resetAt: now + waitMs, resetSource: 'message' };
+      : { reason, detail, evidence, resetAt: read.resetAt, resetSource: `message:${read.source}` };
   };
   const what = `${error.name}${error.statusCode === undefined ? '' : ` ${error.statusCode}`}`;
 
   if (error.name === 'MessageAbortedError') {
     return { reason: 'user_exit', detail: 'the user aborted the turn', evidence };
   }
-  if (error.name === 'ContextOverflowError' || CONTEXT_TEXT.test(text)) {
+  if (
+    error.name === 'ContextOverflowError' ||
+    CONTEXT_TEXT.test(text) ||
+    said === 'context_exhausted'
+  ) {
     return { reason: 'context_exhausted', detail: `${what}: ${error.message ?? ''}`, evidence };
   }
-  if (error.statusCode === 429 || RATE_LIMIT_TEXT.test(text)) {
+  if (error.statusCode === 429 || RATE_LIMIT_TEXT.test(text) || said === 'rate_limit') {
     return withReset('rate_limit', `${what}: ${error.message ?? 'rate limited'}`);
   }
   if (
     (error.statusCode !== undefined && OVERLOADED_STATUS.has(error.statusCode)) ||
-    OVERLOADED_TEXT.test(text)
+    OVERLOADED_TEXT.test(text) ||
+    said === 'overloaded'
   ) {
     return withReset('overloaded', `${what}: ${error.message ?? 'provider unavailable'}`);
   }
@@ -74,4 +92,8 @@ function classifyError(error: AgentErrorEvidence, evidence: StopEvidence, now: n
     detail: `${what}: ${error.message ?? 'unrecognised error'}`,
     evidence,
   };
+}
+
+function systemZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }

@@ -50,7 +50,7 @@ export function fieldReadings(text: string, now: number): ResetReading[] {
   for (const [evidence, name = '', seconds] of text.matchAll(SECONDS_FIELD)) {
     add(now + Math.ceil(Number(seconds) * 1000), name, evidence);
   }
-  for (const [evidence, seconds] of text.matchAll(RETRY_DELAY)) {
+  for (const [evidence, , seconds] of text.matchAll(RETRY_DELAY)) {
     add(now + Math.ceil(Number(seconds) * 1000), 'retryDelay', evidence);
   }
   for (const [evidence, ms, amount, date] of text.matchAll(RETRY_AFTER)) {

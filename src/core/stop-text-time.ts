@@ -1,4 +1,4 @@
-import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 /**
  * Calendar arithmetic for reset times written as wall-clock text. Pure: `now` is given; zones come
@@ -18,37 +18,42 @@ export interface CalendarDay {
 }
 
 /**
- * A wall time a few minutes behind `now` still means today, not tomorrow: the banner is written
- * moments before we record it, and a drifting local clock (WSL after sleep, a VM) or a display
- * truncated to the minute can put the stated time just behind ours. Reading it as tomorrow would
- * wait a day; reading it as just passed costs at most one early attempt that meets a fresh limit.
+ * How far behind `now` a dateless wall time may be and still mean today. Zero: a time without a
+ * date is strictly the next occurrence after `now` (the rule the product follows), so "resets 4am"
+ * read at 04:03 means tomorrow. A day-long wait is safe; an early resume against a weekly limit
+ * that the banner shows only as a time is not. Clock skew is what `margin_seconds` is for.
  */
-export const SKEW_GRACE_MS = 5 * 60_000;
+export const SKEW_GRACE_MS = 0;
 
 /**
- * The zone to read a wall time in: the one the message names, else the configured one.
- * `abbreviation` is set when the message names only an abbreviation ("PDT"): abbreviations are
- * ambiguous, so it is accepted only when the configured zone is called that at the instant read.
+ * A zone to read a wall time in. `abbreviation` is set when the message names only an abbreviation
+ * ("PDT"): those are ambiguous ("IST" is India, Ireland or Israel), so the reading counts only if
+ * the zone is called that at the instant read.
  */
 export interface ZoneChoice {
   readonly zone: string;
   readonly abbreviation?: string | undefined;
 }
 
-export function chooseZone(named: string | undefined, configured: string): ZoneChoice | undefined {
-  if (named === undefined)
-    return IANAZone.isValidZone(configured) ? { zone: configured } : undefined;
+/**
+ * The zones to try, in order: the one the message names, else the configured one. An unknown name
+ * gives none: guessing a zone could put the reset hours early.
+ */
+export function zoneChoices(named: string | undefined, configured: string): ZoneChoice[] {
+  const valid = (zone: string) => IANAZone.isValidZone(zone);
+  if (named === undefined) return valid(configured) ? [{ zone: configured }] : [];
   const name = named.trim();
+  // A fixed offset ("GMT+2") is unambiguous; luxon reads "UTC+2" as that fixed-offset zone.
   const fixed = /^(?:UTC|GMT)([+-]\d{1,2}(?::\d{2})?)$/i.exec(name);
-  if (fixed?.[1] !== undefined) {
-    const zone = FixedOffsetZone.parseSpecifier(`UTC${fixed[1]}`);
-    return zone === null ? undefined : { zone: zone.name };
+  if (fixed?.[1] !== undefined) return [{ zone: `UTC${fixed[1]}` }];
+  const choices: ZoneChoice[] = [];
+  if (/^[A-Z]{2,5}$/.test(name) && !/^(?:UTC|GMT)$/.test(name) && valid(configured)) {
+    // The agent writes its banner in this machine's zone, so that is the likeliest meaning.
+    choices.push({ zone: configured, abbreviation: name });
   }
-  if (/^[A-Z]{2,5}$/.test(name) && !/^(?:UTC|GMT)$/.test(name)) {
-    // "IST" is India, Ireland or Israel: the configured zone decides what the writer meant.
-    if (IANAZone.isValidZone(configured)) return { zone: configured, abbreviation: name };
-  }
-  return IANAZone.isValidZone(name) ? { zone: name } : undefined;
+  // Some abbreviations are also IANA names ("EST", "CET"); full names ("Europe/Madrid") are.
+  if (valid(name)) choices.push({ zone: name });
+  return choices;
 }
 
 /** Whether `choice` holds at `instant`: its abbreviation, if any, is what the zone is called then. */
@@ -68,6 +73,7 @@ export function zoneHolds(choice: ZoneChoice, instant: number): boolean {
  *   gap length (03:30), i.e. reads it in the offset before the jump — the later of the two readings.
  * - Fall-back overlap (01:30 happens twice): the later instant. A stop message only matters as a
  *   lower bound ("not before"), so the later reading can never resume before the limit resets.
+ *   Chosen explicitly: luxon's own pick guesses from the machine's current offset, which is impure.
  */
 export function wallToInstant(
   day: Required<CalendarDay>,
@@ -83,8 +89,8 @@ export function wallToInstant(
 export function nextClockTime(time: WallTime, zone: string, now: number): number | undefined {
   const today = DateTime.fromMillis(now, { zone });
   if (!today.isValid) return undefined;
-  // Two days ahead covers a day whose only matching wall time fell into a DST gap.
-  for (let days = 0; days <= 2; days++) {
+  // Today, else tomorrow: a wall time in a DST gap still resolves (shifted), so one day suffices.
+  for (let days = 0; days <= 1; days++) {
     const d = today.plus({ days });
     const at = wallToInstant({ year: d.year, month: d.month, day: d.day }, time, zone);
     if (at !== undefined && at > now - SKEW_GRACE_MS) return at;
