@@ -10,6 +10,7 @@ export interface CliContext {
   readonly pathEnv: PathEnv;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
 }
 
 export function processContext(): CliContext {
@@ -17,6 +18,11 @@ export function processContext(): CliContext {
     pathEnv: { env: process.env, platform: process.platform, homeDir: homedir() },
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readBuildInfo } from '../daemon/build-info.js';
 import { isPalError } from '../errors.js';
+import { classifyCommand } from './classify-command.js';
 import { configCommands } from './config-commands.js';
 import type { CliContext } from './context.js';
 import { daemonCommands } from './daemon-commands.js';
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
   const globals = (): { config?: string } => program.opts();
   daemonCommands(program, ctx, globals);
   configCommands(program, ctx, globals);
+  classifyCommand(program, ctx, ctx.readStdin);
   return program;
 }
 

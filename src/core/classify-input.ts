@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { classify } from './classify.js';
+import { parseStopText } from './stop-text.js';
+import type { AgentErrorEvidence, StopReasonKind } from './stop-reason.js';
+
+/** What `palingenesis classify` prints. `none`: the input holds no stop. */
+export interface ClassifyVerdict {
+  readonly reason: StopReasonKind | 'auth_error' | 'none';
+  readonly resetAt: string | null;
+  readonly waitSeconds: number | null;
+  readonly source: string;
+  readonly evidence: string;
+}
+
+/** An agent error object as opencode records it (`{name, data: {message, statusCode, …}}`). */
+const agentError = z.object({
+  name: z.string().regex(/Error$/),
+  data: z
+    .object({
+      message: z.string().optional(),
+      statusCode: z.number().optional(),
+      isRetryable: z.boolean().optional(),
+      responseHeaders: z.record(z.string(), z.string()).optional(),
+      responseBody: z.string().optional(),
+    })
+    .loose()
+    .optional(),
+});
+
+/** Wording of an authentication failure; a bare "401" in prose is not one. */
+const AUTH =
+  /\b(?:authentication_failed|invalid[ _]api[ _]key|ProviderAuthError|OAuth token has expired)\b/i;
+
+/**
+ * Judges one input — plain text, one JSON object, or JSON lines (the last line that says
+ * anything) — with exactly the code the daemon uses: `classify` for agent error objects,
+ * `parseStopText` for everything else.
+ */
+export function classifyInput(input: string, now: number, zone: string): ClassifyVerdict {
+  const trimmed = input.trim();
+  const single = parseJson(trimmed);
+  if (single !== undefined) return judgeValue(single, now, zone);
+  const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
+  const parsed = lines.map((l) => parseJson(l.trim()));
+  if (lines.length > 1 && parsed.every((p) => p !== undefined)) {
+    for (const value of parsed.reverse()) {
+      const verdict = judgeValue(value, now, zone);
+      if (verdict.reason !== 'none') return verdict;
+    }
+    return none('jsonl');
+  }
+  return judgeText(trimmed, now, zone, 'text');
+}
+
+function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict {
+  const error = findAgentError(value);
+  if (error !== undefined) {
+    const evidence: AgentErrorEvidence = {
+      name: error.name,
+      message: error.data?.message,
+      statusCode: error.data?.statusCode,
+      isRetryable: error.data?.isRetryable,
+      headers: error.data?.responseHeaders,
+      body: error.data?.responseBody,
+    };
+    const stop = classify(
+      { agent: 'opencode', lastAssistant: { completed: true, error: evidence } },
+      now,
+      zone,
+    );
+    const auth =
+      evidence.statusCode === 401 || AUTH.test(`${error.name} ${evidence.message ?? ''}`);
+    const reason = stop.reason === 'unknown' && auth ? 'auth_error' : stop.reason;
+    return verdict(reason, stop.resetAt, now, stop.resetSource ?? 'agent-error', stop.detail);
+  }
+  return judgeText(JSON.stringify(value), now, zone, 'json');
+}
+
+function judgeText(text: string, now: number, zone: string, format: string): ClassifyVerdict {
+  const read = parseStopText(text, now, zone);
+  if (read.kind === 'none' || read.kind === 'warning') {
+    if (AUTH.test(text))
+      return verdict('auth_error', undefined, now, format, firstMatch(text, AUTH));
+    return none(read.kind === 'warning' ? `${format}:warning` : format);
+  }
+  return verdict(
+    read.kind,
+    read.resetAt,
+    now,
+    read.source === undefined ? format : `${format}:${read.source}`,
+    read.evidence ?? '',
+  );
+}
+
+function verdict(
+  reason: ClassifyVerdict['reason'],
+  resetAt: number | undefined,
+  now: number,
+  source: string,
+  evidence: string,
+): ClassifyVerdict {
+  return {
+    reason,
+    resetAt: resetAt === undefined ? null : new Date(resetAt).toISOString(),
+    waitSeconds: resetAt === undefined ? null : Math.max(0, Math.round((resetAt - now) / 1000)),
+    source,
+    evidence,
+  };
+}
+
+function none(source: string): ClassifyVerdict {
+  return { reason: 'none', resetAt: null, waitSeconds: null, source, evidence: '' };
+}
+
+/** The first agent error object anywhere in the value (events wrap it in payload.properties). */
+function findAgentError(value: unknown, depth = 0): z.infer<typeof agentError> | undefined {
+  if (depth > 6 || typeof value !== 'object' || value === null) return undefined;
+  const direct = agentError.safeParse(value);
+  if (direct.success) return direct.data;
+  for (const child of Object.values(value)) {
+    const found = findAgentError(child, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function parseJson(text: string): unknown {
+  if (!text.startsWith('{') && !text.startsWith('[')) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstMatch(text: string, re: RegExp): string {
+  return re.exec(text)?.[0] ?? '';
+}

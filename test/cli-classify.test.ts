@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from './helpers/run-cli.js';
+import { CLI_PATH } from './helpers/spawn-daemon.js';
+import { createTempHome } from './helpers/temp-home.js';
+
+async function classifyStdin(args: string[], input: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [CLI_PATH, 'classify', ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  child.stdin.end(input);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, out, err };
+}
+
+describe('palingenesis classify (built CLI)', () => {
+  it('reads stdin and answers reproducibly with --now and --tz', async () => {
+    const home = await createTempHome();
+    try {
+      const run = await classifyStdin(
+        ['--now', '2026-11-27T22:00:00Z', '--tz', 'Asia/Tokyo'],
+        "You've hit your limit · resets 8am",
+        home.env,
+      );
+      assert.equal(run.code, 0, run.err);
+      const verdict = JSON.parse(run.out) as Record<string, unknown>;
+      assert.deepEqual(
+        { ...verdict, evidence: typeof verdict['evidence'] },
+        {
+          reason: 'rate_limit',
+          resetAt: '2026-11-27T23:00:00.000Z',
+          waitSeconds: 3600,
+          source: 'text:clock-time',
+          evidence: 'string',
+        },
+      );
+      assert.match(String(verdict['evidence']), /8am/);
+    } finally {
+      await home.remove();
+    }
+  });
+
+  it('reads a file; bad flags are usage errors', async () => {
+    const home = await createTempHome();
+    try {
+      const file = join(home.dir, 'msg.txt');
+      await writeFile(file, 'Please retry in 42.5s.\nRESOURCE_EXHAUSTED');
+      const ok = await runCli(['classify', '--now', '2026-11-27T22:00:00Z', file], home.env);
+      assert.equal(ok.code, 0, ok.stderr);
+      const verdict = JSON.parse(ok.stdout) as { reason: string; waitSeconds: number };
+      assert.equal(verdict.reason, 'rate_limit');
+      assert.equal(verdict.waitSeconds, 43);
+      const badZone = await runCli(['classify', '--tz', 'Mars/Olympus', file], home.env);
+      assert.equal(badZone.code, 2);
+      assert.match(badZone.stderr, /not an IANA time zone/);
+      const badNow = await runCli(['classify', '--now', 'yesterday', file], home.env);
+      assert.equal(badNow.code, 2);
+      const missing = await runCli(['classify', join(home.dir, 'nope.txt')], home.env);
+      assert.equal(missing.code, 2);
+    } finally {
+      await home.remove();
+    }
+  });
+});
