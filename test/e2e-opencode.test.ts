@@ -216,8 +216,9 @@ describe('end to end with real opencode', () => {
   }
 
   it('a session that stopped before the daemon started is discovered and resumed', async () => {
+    // The daemon is down while the session stops. It comes back with its state (so the stops it
+    // already handled stay handled) and has never seen this session.
     assert.equal(await daemon.stop(), 0);
-    const oldHome = daemon.home;
     h.fake.reset();
     const session = await h.client.createSession('stopped while nobody watched');
     h.fake.enqueue(...rateLimitedTurn(1));
@@ -226,9 +227,18 @@ describe('end to end with real opencode', () => {
       const last = (await h.client.messages(session.id)).at(-1)?.info;
       return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
     }).catch(failWith);
-    daemon = await spawnDaemon(daemon.config);
-    await oldHome.remove();
-    await h.fake.waitForRequest(isContinue, 30_000).catch(failWith);
+    daemon = await spawnDaemon(daemon.config, { home: daemon.home });
+    const trail = await eventually('the pre-existing session to be resumed', 30_000, async () => {
+      const mine = (await readAudit(daemon.home.state.auditFile)).filter(
+        (e) => e.sessionId === session.id,
+      );
+      return mine.some((e) => e.type === 'session.resumed') ? mine : undefined;
+    }).catch(async (error: unknown) => {
+      const all = await readAudit(daemon.home.state.auditFile);
+      const lines = all.map((e) => `${e.type} ${e.sessionId ?? ''} ${e.reason ?? ''}`).join('\n');
+      return failWith(`${String(error)}\nsession ${session.id}; audit:\n${lines}`);
+    });
+    assert.equal(trail.find((e) => e.type === 'session.stopped')?.reason, 'rate_limit');
     const listed = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
     assert.ok(listed, 'the pre-existing session is not listed');
   });
@@ -242,12 +252,21 @@ describe('end to end with real opencode', () => {
     await h.fake.waitForChatRequests(1, 20_000).catch(failWith);
     await new Promise((resolve) => setTimeout(resolve, 600));
     await h.crashAndRestart();
-    await h.fake.waitForRequest(isContinue, 45_000).catch(failWith);
-    const audit = await readAudit(daemon.home.state.auditFile);
-    const stops = audit
-      .filter((e) => e.sessionId === session.id && e.type === 'session.stopped')
-      .map((e) => e.reason);
+    // Judge by this session's own audit trail: other sessions on the shared server may be resumed
+    // too after the restart, so "a continue prompt arrived" alone would prove nothing.
+    const trail = await eventually('the crash to be resumed', 45_000, async () => {
+      const mine = (await readAudit(daemon.home.state.auditFile)).filter(
+        (e) => e.sessionId === session.id,
+      );
+      return mine.some((e) => e.type === 'session.resumed') ? mine : undefined;
+    }).catch(failWith);
+    const stops = trail.filter((e) => e.type === 'session.stopped').map((e) => e.reason);
     assert.equal(stops[0], 'crash', `stops recorded: ${stops.join(', ')}`);
-    assert.equal(h.fake.requests().filter(isContinue).length, 1);
+    assert.equal(trail.filter((e) => e.type === 'resume.started').length, 1);
+    // Let the resumed turn finish: a turn still streaming would take the next test's scripted answers.
+    await eventually('the resumed turn to finish', 30_000, async () => {
+      const last = (await h.client.messages(session.id)).at(-1)?.info;
+      return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
+    }).catch(failWith);
   });
 });
