@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { classifyInput } from '../core/classify-input.js';
+import { classifyInput } from '../agents/classify-input.js';
 import { PalError } from '../errors.js';
 import type { CliContext } from './context.js';
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * Shapes follow @opencode-ai/sdk 1.19 (opencode 1.18); unknown event types and extra fields are
  * noise by design, so only the fields read here are required.
  */
-const errorSchema = z.object({
+export const errorSchema = z.object({
   name: z.string(),
   data: z
     .object({

@@ -1,7 +1,8 @@
-import { z } from 'zod';
-import { classify } from './classify.js';
-import { parseStopText } from './stop-text.js';
-import type { AgentErrorEvidence, StopReasonKind } from './stop-reason.js';
+import { classify } from '../core/classify.js';
+import type { StopReasonKind } from '../core/stop-reason.js';
+import { parseStopText } from '../core/stop-text.js';
+import { errorEvidence } from './opencode/evidence.js';
+import { errorSchema, type OpencodeError } from './opencode/frames.js';
 
 /** What `palingenesis classify` prints. `none`: the input holds no stop. */
 export interface ClassifyVerdict {
@@ -11,21 +12,6 @@ export interface ClassifyVerdict {
   readonly source: string;
   readonly evidence: string;
 }
-
-/** An agent error object as opencode records it (`{name, data: {message, statusCode, …}}`). */
-const agentError = z.object({
-  name: z.string().regex(/Error$/),
-  data: z
-    .object({
-      message: z.string().optional(),
-      statusCode: z.number().optional(),
-      isRetryable: z.boolean().optional(),
-      responseHeaders: z.record(z.string(), z.string()).optional(),
-      responseBody: z.string().optional(),
-    })
-    .loose()
-    .optional(),
-});
 
 /** Wording of an authentication failure; a bare "401" in prose is not one. */
 const AUTH =
@@ -55,14 +41,7 @@ export function classifyInput(input: string, now: number, zone: string): Classif
 function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict {
   const error = findAgentError(value);
   if (error !== undefined) {
-    const evidence: AgentErrorEvidence = {
-      name: error.name,
-      message: error.data?.message,
-      statusCode: error.data?.statusCode,
-      isRetryable: error.data?.isRetryable,
-      headers: error.data?.responseHeaders,
-      body: error.data?.responseBody,
-    };
+    const evidence = errorEvidence(error);
     const stop = classify(
       { agent: 'opencode', lastAssistant: { completed: true, error: evidence } },
       now,
@@ -113,10 +92,11 @@ function none(source: string): ClassifyVerdict {
 }
 
 /** The first agent error object anywhere in the value (events wrap it in payload.properties). */
-function findAgentError(value: unknown, depth = 0): z.infer<typeof agentError> | undefined {
+function findAgentError(value: unknown, depth = 0): OpencodeError | undefined {
   if (depth > 6 || typeof value !== 'object' || value === null) return undefined;
-  const direct = agentError.safeParse(value);
-  if (direct.success) return direct.data;
+  // Only objects shaped like an agent error (`{name: '…Error', data}`), not any `name` field.
+  const direct = errorSchema.safeParse(value);
+  if (direct.success && direct.data.name.endsWith('Error')) return direct.data;
   for (const child of Object.values(value)) {
     const found = findAgentError(child, depth + 1);
     if (found !== undefined) return found;
