@@ -1,6 +1,7 @@
 import { classify } from '../core/classify.js';
 import type { StopReasonKind } from '../core/stop-reason.js';
 import { parseStopText } from '../core/stop-text.js';
+import { readClaudeLine, type ClaudeStop } from './claude-code/lines.js';
 import { errorEvidence } from './opencode/evidence.js';
 import { errorSchema, type OpencodeError } from './opencode/frames.js';
 
@@ -25,20 +26,25 @@ const AUTH =
 export function classifyInput(input: string, now: number, zone: string): ClassifyVerdict {
   const trimmed = input.trim();
   const single = parseJson(trimmed);
-  if (single !== undefined) return judgeValue(single, now, zone);
+  if (single !== undefined) return judgeValue(single, now, zone) ?? none('json');
   const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
   const parsed = lines.map((l) => parseJson(l.trim()));
   if (lines.length > 1 && parsed.every((p) => p !== undefined)) {
+    // The last line about how a turn ended decides: a limit followed by a completed turn is no stop.
     for (const value of parsed.reverse()) {
       const verdict = judgeValue(value, now, zone);
-      if (verdict.reason !== 'none') return verdict;
+      if (verdict !== undefined) return verdict;
     }
     return none('jsonl');
   }
   return judgeText(trimmed, now, zone, 'text');
 }
 
-function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict {
+/** A verdict, or undefined when the value says nothing about how a turn ended. */
+function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict | undefined {
+  const claude = readClaudeLine(value);
+  if (claude.kind === 'no_stop') return none(`claude:${claude.source}`, claude.completed);
+  if (claude.kind === 'stop') return judgeClaude(claude, now, zone);
   const error = findAgentError(value);
   if (error !== undefined) {
     const evidence = errorEvidence(error);
@@ -52,7 +58,34 @@ function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict 
     const reason = stop.reason === 'unknown' && auth ? 'auth_error' : stop.reason;
     return verdict(reason, stop.resetAt, now, stop.resetSource ?? 'agent-error', stop.detail);
   }
-  return judgeText(JSON.stringify(value), now, zone, 'json');
+  const fromText = judgeText(JSON.stringify(value), now, zone, 'json');
+  return fromText.reason === 'none' ? undefined : fromText;
+}
+
+/** Structured `resetsAt` first, then the banner text; an unnamed error may still read as a kind. */
+function judgeClaude(
+  stop: Extract<ClaudeStop, { kind: 'stop' }>,
+  now: number,
+  zone: string,
+): ClassifyVerdict {
+  const read = parseStopText(stop.text, now, zone);
+  const reason =
+    stop.reason === 'unknown' && read.kind !== 'none' && read.kind !== 'warning'
+      ? read.kind
+      : stop.reason;
+  const source = `claude:${stop.source}`;
+  if (stop.resetsAtSeconds !== undefined) {
+    return verdict(reason, stop.resetsAtSeconds * 1000, now, `${source}:resetsAt`, stop.text);
+  }
+  const waits = reason === 'rate_limit' || reason === 'overloaded';
+  const resetAt = waits ? read.resetAt : undefined;
+  return verdict(
+    reason,
+    resetAt,
+    now,
+    resetAt === undefined ? source : `${source}:${read.source ?? 'text'}`,
+    read.evidence ?? stop.text,
+  );
 }
 
 function judgeText(text: string, now: number, zone: string, format: string): ClassifyVerdict {
@@ -87,8 +120,14 @@ function verdict(
   };
 }
 
-function none(source: string): ClassifyVerdict {
-  return { reason: 'none', resetAt: null, waitSeconds: null, source, evidence: '' };
+function none(source: string, completed = false): ClassifyVerdict {
+  return {
+    reason: completed ? 'completed' : 'none',
+    resetAt: null,
+    waitSeconds: null,
+    source,
+    evidence: '',
+  };
 }
 
 /** The first agent error object anywhere in the value (events wrap it in payload.properties). */
