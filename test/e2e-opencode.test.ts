@@ -116,8 +116,9 @@ describe('end to end with real opencode', () => {
     const mine = audit
       .filter((e) => e.sessionId === session.id)
       .map((e) => `${e.type}${e.reason ? `:${e.reason}` : ''}`);
-    assert.deepEqual(mine.slice(0, 4), [
+    assert.deepEqual(mine.slice(0, 5), [
       'session.stopped:rate_limit',
+      'decision.made:rate_limit',
       'resume.scheduled:rate_limit',
       'resume.started:rate_limit',
       'session.resumed',

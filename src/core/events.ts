@@ -64,6 +64,16 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     errorType: z.enum(['not_verified', 'agent_unreachable', 'request_failed', 'internal']),
     message: z.string(),
   }),
+  /** What was decided about a stop, with why: every stop gets one, including "do nothing". */
+  z.object({
+    type: z.literal('decision.made'),
+    ...session,
+    reason: z.enum(STOP_REASONS),
+    action: z.enum(['resume_same', 'new_session', 'restart_agent_then_resume', 'none', 'give_up']),
+    why: z.string(),
+    dueAt: z.number().optional(),
+    attempt: z.number().int().positive().optional(),
+  }),
   z.object({
     type: z.literal('resume.gave_up'),
     ...session,

@@ -109,7 +109,7 @@ describe('resume engine (fake clock, in-memory agent)', () => {
   it('waits for the reset, prompts once, and counts a save when the session turns busy', async () => {
     engine.observe(rateLimited(T0, 'msg_1', 60));
     await until('the job', () => types().includes('resume.scheduled'));
-    assert.deepEqual(types(), ['session.stopped', 'resume.scheduled']);
+    assert.deepEqual(types(), ['session.stopped', 'decision.made', 'resume.scheduled']);
     await clock.advance(59_000);
     assert.deepEqual(adapter.prompts, []);
     await clock.advance(1000);
@@ -118,6 +118,7 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     await until('the save', () => types().includes('session.resumed'));
     assert.deepEqual(types(), [
       'session.stopped',
+      'decision.made',
       'resume.scheduled',
       'resume.started',
       'session.resumed',
@@ -244,6 +245,18 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     await clock.advance(3_600_000);
     await settle();
     assert.deepEqual(adapter.prompts, []);
-    assert.deepEqual(types(), ['session.stopped', 'session.stopped']);
+    assert.deepEqual(types(), [
+      'session.stopped',
+      'decision.made',
+      'session.stopped',
+      'decision.made',
+    ]);
+    const decisions = events.flatMap((e) =>
+      e.type === 'decision.made' ? [[e.action, e.why]] : [],
+    );
+    assert.deepEqual(decisions, [
+      ['none', 'the user stopped this session on purpose'],
+      ['none', 'the turn completed'],
+    ]);
   });
 });

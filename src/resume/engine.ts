@@ -102,6 +102,16 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
   ): void {
     const now = clock.now();
     const decision = decide(stop, { attempts }, policyOf(deps.config), now, deps.random());
+    bus.emit({
+      type: 'decision.made',
+      at: now,
+      agent: ref.agent,
+      sessionId: ref.sessionId,
+      reason: stop.reason,
+      action: decision.action,
+      why: decision.why,
+      ...('dueAt' in decision ? { dueAt: decision.dueAt, attempt: decision.attempt } : {}),
+    });
     const key = jobKey({ agent: ref.agent, sessionId: ref.sessionId });
     const record: SessionRecord = {
       ...session(ref),
