@@ -146,42 +146,36 @@ export function registerResumeMetrics(
 }
 
 function registerSessionGauges(registry: Registry, snapshot: () => SessionSnapshot): void {
-  const registers = [registry];
-  new Gauge({
+  // The first gauge written out takes one snapshot and sets all four: the snapshot walks every
+  // tracked session, so it is read once per scrape rather than once per gauge.
+  const active = new Gauge({
     name: 'palingenesis_active_sessions',
     help: 'Sessions being tracked that are working right now, by agent.',
     labelNames: ['agent'],
-    registers,
+    registers: [registry],
     collect() {
-      const active = snapshot().activeSessions;
-      for (const agent of AGENTS) this.set({ agent }, active[agent]);
+      const now = snapshot();
+      for (const agent of AGENTS) active.set({ agent }, now.activeSessions[agent]);
+      retries.set(now.retryAttempts);
+      completed.set(now.steps?.completed ?? 0);
+      total.set(now.steps?.total ?? 0);
     },
   });
-  new Gauge({
+  const retries = new Gauge({
     name: 'palingenesis_retry_attempts',
     help: 'Resume jobs pending or running beyond their first attempt.',
-    registers,
-    collect() {
-      this.set(snapshot().retryAttempts);
-    },
+    registers: [registry],
+  });
+  const completed = new Gauge({
+    name: 'palingenesis_current_session_steps_completed',
+    help: 'Todo items completed in the most recently active session.',
+    registers: [registry],
   });
   // The issue names this `…_steps_total`, but a gauge may not end in _total (promtool rejects it
   // and Prometheus would read it as a counter), so the planned total is `…_steps`.
-  // Registered first, so one read sets both before either is written out.
   const total = new Gauge({
     name: 'palingenesis_current_session_steps',
     help: 'Todo items in the most recently active session.',
-    registers: [],
+    registers: [registry],
   });
-  new Gauge({
-    name: 'palingenesis_current_session_steps_completed',
-    help: 'Todo items completed in the most recently active session.',
-    registers,
-    collect() {
-      const steps = snapshot().steps;
-      this.set(steps?.completed ?? 0);
-      total.set(steps?.total ?? 0);
-    },
-  });
-  registry.registerMetric(total);
 }

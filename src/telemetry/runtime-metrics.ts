@@ -12,24 +12,7 @@ export function registerRuntimeMetrics(registry: Registry): { close(): void } {
   const registers = [registry];
   const startTimeSeconds = Math.round(Date.now() / 1000 - process.uptime());
 
-  const cpu = (name: string, help: string, read: (u: NodeJS.CpuUsage) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(process.cpuUsage()) / 1e6);
-      },
-    });
-  };
-  cpu('process_cpu_user_seconds_total', 'User CPU time spent, in seconds.', (u) => u.user);
-  cpu('process_cpu_system_seconds_total', 'System CPU time spent, in seconds.', (u) => u.system);
-  cpu(
-    'process_cpu_seconds_total',
-    'User and system CPU time spent, in seconds.',
-    (u) => u.user + u.system,
-  );
+  registerCpu(registry);
 
   new Gauge({
     name: 'process_start_time_seconds',
@@ -85,6 +68,24 @@ export function registerRuntimeMetrics(registry: Registry): { close(): void } {
 
 function gauge(registry: Registry, name: string, help: string, collect?: () => void): Gauge {
   return new Gauge({ name, help, registers: [registry], ...(collect ? { collect } : {}) });
+}
+
+/** One read of process.cpuUsage() serves the three counters; the first one collected takes it. */
+function registerCpu(registry: Registry): void {
+  const counter = (name: string, help: string, collect?: () => void): Counter =>
+    new Counter({ name, help, registers: [registry], ...(collect ? { collect } : {}) });
+  const set = (c: Counter, microseconds: number): void => {
+    c.reset();
+    c.inc(microseconds / 1e6);
+  };
+  const user = counter('process_cpu_user_seconds_total', 'User CPU time spent, in seconds.', () => {
+    const usage = process.cpuUsage();
+    set(user, usage.user);
+    set(system, usage.system);
+    set(both, usage.user + usage.system);
+  });
+  const system = counter('process_cpu_system_seconds_total', 'System CPU time spent, in seconds.');
+  const both = counter('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.');
 }
 
 /** One read of process.memoryUsage() serves all four gauges; the first one collected takes it. */
