@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readBuildInfo } from '../src/daemon/build-info.js';
-import { startPrometheus, until } from './helpers/prometheus-server.js';
+import { eventually } from './helpers/daemon-api.js';
+import { startPrometheus } from './helpers/prometheus-server.js';
 import { spawnDaemon } from './helpers/spawn-daemon.js';
 import { requireTool } from './helpers/tools.js';
 
@@ -20,9 +21,9 @@ describe('a real Prometheus server scrapes the running daemon', () => {
       });
       try {
         // At least three scrapes, so series are settled and a flapping target would show.
-        await until(30_000, async () => {
+        await eventually('three scrapes', 30_000, async () => {
           const [scrapes] = await prometheus.query(`count_over_time(up{job="${JOB}"}[1m])`);
-          return (scrapes?.value ?? 0) >= 3;
+          return (scrapes?.value ?? 0) >= 3 ? true : undefined;
         }).catch((error: unknown) => {
           throw new Error(`${String(error)}\nprometheus stderr:\n${prometheus.stderrTail()}`);
         });
@@ -59,9 +60,9 @@ describe('a real Prometheus server scrapes the running daemon', () => {
 
         // A state change reaches Prometheus through the next scrape.
         assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
-        await until(10_000, async () => {
+        await eventually('the paused state in Prometheus', 10_000, async () => {
           const [paused] = await prometheus.query('palingenesis_daemon_state');
-          return paused?.value === 2;
+          return paused?.value === 2 ? true : undefined;
         });
       } finally {
         await prometheus.stop();

@@ -113,11 +113,12 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       ...('dueAt' in decision ? { dueAt: decision.dueAt, attempt: decision.attempt } : {}),
     });
     const key = jobKey({ agent: ref.agent, sessionId: ref.sessionId });
+    const known = session(ref);
     const record: SessionRecord = {
-      ...session(ref),
-      directory: ref.directory ?? session(ref).directory,
+      ...known,
+      directory: ref.directory ?? known.directory,
       attempts: stop.reason === 'completed' ? 0 : attempts,
-      handledMessageId: handled ?? session(ref).handledMessageId,
+      handledMessageId: handled ?? known.handledMessageId,
       lastStop: { reason: stop.reason, detail: stop.detail, at: now, resetAt: stop.resetAt },
     };
     if (!('dueAt' in decision)) {

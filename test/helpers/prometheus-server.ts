@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { eventually } from './daemon-api.js';
 
 export interface PrometheusServer {
   readonly url: string;
@@ -83,10 +84,10 @@ export async function startPrometheus(
   const stderrTail = (): string => err.split('\n').slice(-15).join('\n');
 
   try {
-    await until(30_000, async () => {
+    await eventually('prometheus to be ready', 30_000, async () => {
       if (child.exitCode !== null) throw new Error(`prometheus exited:\n${stderrTail()}`);
       const res = await fetch(`${url}/-/ready`).catch(() => undefined);
-      return res?.status === 200;
+      return res?.status === 200 ? true : undefined;
     });
   } catch (error) {
     await stop();
@@ -107,13 +108,4 @@ export async function startPrometheus(
         .data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
     },
   };
-}
-
-/** Polls `check` until it returns true; bounded in time. */
-export async function until(timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
