@@ -63,6 +63,18 @@ describe('end to end with real opencode', () => {
     throw new Error(`${String(error)}\n${h.diagnostics()}\ndaemon stderr:\n${daemon.stderrTail()}`);
   };
 
+  /**
+   * Waits until the session is idle with a completed assistant message last. Every test that
+   * resumes a session ends with this: a turn still in flight would take the next test's scripted
+   * answers from the shared fake LLM.
+   */
+  const untilTurnFinished = (sessionId: string, timeoutMs = 30_000) =>
+    eventually('the resumed turn to finish', timeoutMs, async () => {
+      if ((await h.client.status())[sessionId] !== undefined) return undefined;
+      const last = (await h.client.messages(sessionId)).at(-1)?.info;
+      return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
+    }).catch(failWith);
+
   it('a 429 that outlasts opencode’s own retries: waits the header time, resumes the same session once', async () => {
     const session = await h.client.createSession('rate limited');
     // opencode retries 5 times itself (honouring retry-after-ms), then gives up with the 6th
@@ -99,11 +111,7 @@ describe('end to end with real opencode', () => {
     assert.ok(sample(families, 'palingenesis_time_saved_seconds_total') >= 300 + 2.9);
 
     // The continued turn completes; exactly one continue prompt was ever sent.
-    await eventually('the resumed turn to finish', 20_000, async () => {
-      const messages = await h.client.messages(session.id);
-      const last = messages.at(-1)?.info;
-      return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
-    }).catch(failWith);
+    await untilTurnFinished(session.id, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const continues = h.fake
       .chatRequests()
@@ -159,6 +167,7 @@ describe('end to end with real opencode', () => {
 
     assert.equal((await fetch(`${daemon.url}/api/v1/resume`, { method: 'POST' })).status, 200);
     await h.fake.waitForRequest(isContinue, 15_000).catch(failWith);
+    await untilTurnFinished(session.id);
   });
 
   it('a daemon killed while waiting is restarted and resumes exactly once', async () => {
@@ -177,6 +186,7 @@ describe('end to end with real opencode', () => {
       sample(families, 'palingenesis_saves_total') >= 1,
       'lifetime saves lost across restart',
     );
+    await untilTurnFinished(session.id);
   });
 
   for (const withFile of [false, true]) {
@@ -212,6 +222,7 @@ describe('end to end with real opencode', () => {
       );
       assert.ok(started, 'no session.started event for the old session');
       assert.notEqual(started.sessionId, session.id);
+      if (started.sessionId !== undefined) await untilTurnFinished(started.sessionId);
       await rm(handoffPath, { force: true });
     });
   }
@@ -242,6 +253,7 @@ describe('end to end with real opencode', () => {
     assert.equal(trail.find((e) => e.type === 'session.stopped')?.reason, 'rate_limit');
     const listed = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
     assert.ok(listed, 'the pre-existing session is not listed');
+    await untilTurnFinished(session.id);
   });
 
   it('opencode serve killed mid-turn: after it is back, the unfinished turn is resumed', async () => {
@@ -250,7 +262,12 @@ describe('end to end with real opencode', () => {
     h.fake.setDefault({ kind: 'ok', text: 'Recovered.' });
     const session = await h.client.createSession('crash');
     await h.client.promptAsync(session.id, 'Write a long answer.');
-    await h.fake.waitForChatRequests(1, 20_000).catch(failWith);
+    await h.fake
+      .waitForRequest(
+        (r) => r.body !== undefined && lastMessageText(r.body) === 'Write a long answer.',
+        20_000,
+      )
+      .catch(failWith);
     await new Promise((resolve) => setTimeout(resolve, 600));
     await h.crashAndRestart();
     // Judge by this session's own audit trail: other sessions on the shared server may be resumed
@@ -264,10 +281,6 @@ describe('end to end with real opencode', () => {
     const stops = trail.filter((e) => e.type === 'session.stopped').map((e) => e.reason);
     assert.equal(stops[0], 'crash', `stops recorded: ${stops.join(', ')}`);
     assert.equal(trail.filter((e) => e.type === 'resume.started').length, 1);
-    // Let the resumed turn finish: a turn still streaming would take the next test's scripted answers.
-    await eventually('the resumed turn to finish', 30_000, async () => {
-      const last = (await h.client.messages(session.id)).at(-1)?.info;
-      return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
-    }).catch(failWith);
+    await untilTurnFinished(session.id);
   });
 });
