@@ -80,3 +80,11 @@ export interface AgentAdapter {
   /** When the session's newest message was created (epoch ms), if it has any. */
   lastMessageAt(ref: SessionRef): Promise<number | undefined>;
 }
+
+/**
+ * Thrown by an adapter that cannot act without risk (it would type into the wrong window, or the
+ * user chose notify-only): the job ends without a retry and a person is told.
+ */
+export class NeedsUserError extends Error {
+  override readonly name = 'NeedsUserError';
+}

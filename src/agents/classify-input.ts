@@ -1,13 +1,14 @@
 import { classify } from '../core/classify.js';
 import type { StopReasonKind } from '../core/stop-reason.js';
 import { parseStopText } from '../core/stop-text.js';
+import { claudeEvidence } from './claude-code/evidence.js';
 import { readClaudeLine, type ClaudeStop } from './claude-code/lines.js';
 import { errorEvidence } from './opencode/evidence.js';
 import { errorSchema, type OpencodeError } from './opencode/frames.js';
 
 /** What `palingenesis classify` prints. `none`: the input holds no stop. */
 export interface ClassifyVerdict {
-  readonly reason: StopReasonKind | 'auth_error' | 'none';
+  readonly reason: StopReasonKind | 'none';
   readonly resetAt: string | null;
   readonly waitSeconds: number | null;
   readonly source: string;
@@ -62,29 +63,20 @@ function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict 
   return fromText.reason === 'none' ? undefined : fromText;
 }
 
-/** Structured `resetsAt` first, then the banner text; an unnamed error may still read as a kind. */
+/** The daemon's own path: the line becomes stop evidence, and `classify` judges it. */
 function judgeClaude(
   stop: Extract<ClaudeStop, { kind: 'stop' }>,
   now: number,
   zone: string,
 ): ClassifyVerdict {
-  const read = parseStopText(stop.text, now, zone);
-  const reason =
-    stop.reason === 'unknown' && read.kind !== 'none' && read.kind !== 'warning'
-      ? read.kind
-      : stop.reason;
+  const judged = classify(claudeEvidence(stop), now, zone);
   const source = `claude:${stop.source}`;
-  if (stop.resetsAtSeconds !== undefined) {
-    return verdict(reason, stop.resetsAtSeconds * 1000, now, `${source}:resetsAt`, stop.text);
-  }
-  const waits = reason === 'rate_limit' || reason === 'overloaded';
-  const resetAt = waits ? read.resetAt : undefined;
   return verdict(
-    reason,
-    resetAt,
+    judged.reason,
+    judged.resetAt,
     now,
-    resetAt === undefined ? source : `${source}:${read.source ?? 'text'}`,
-    read.evidence ?? stop.text,
+    judged.resetSource === undefined ? source : `${source}:${judged.resetSource}`,
+    stop.text.trim() === '' ? judged.detail : stop.text.trim(),
   );
 }
 

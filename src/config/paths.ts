@@ -58,6 +58,13 @@ export interface StatePaths {
   readonly stateFile: string;
   /** Every daemon event with its evidence, one JSON line each. */
   readonly auditFile: string;
+  /**
+   * `{"pid", "url"}` of the running daemon, written once it listens and removed when it stops:
+   * how the Claude Code hook forwarder (and later the CLI) finds it without reading the config.
+   */
+  readonly runtimeFile: string;
+  /** Hook payloads written while the daemon was down, replayed at start. */
+  readonly spoolDir: string;
 }
 
 export function statePaths(pathEnv: PathEnv): StatePaths {
@@ -68,5 +75,7 @@ export function statePaths(pathEnv: PathEnv): StatePaths {
     logFile: join(dir, `${APP}.log`),
     stateFile: join(dir, 'state.json'),
     auditFile: join(dir, 'audit.jsonl'),
+    runtimeFile: join(dir, 'daemon.json'),
+    spoolDir: join(dir, 'spool'),
   };
 }

@@ -83,12 +83,53 @@ const opencodeSection = z.strictObject({
     .describe('Project directory a managed server runs in; empty: where the daemon was started.'),
 });
 
+export const CLAUDE_RESUME_MODES = ['auto', 'headless', 'tmux', 'notify'] as const;
+
+const claudeCodeSection = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe('Watch Claude Code (hooks, transcripts, live sessions) and resume its sessions.'),
+  config_dir: z
+    .string()
+    .default('')
+    .describe("Claude Code's directory; empty: $CLAUDE_CONFIG_DIR, else ~/.claude."),
+  binary: z
+    .string()
+    .min(1)
+    .default('claude')
+    .describe('The Claude Code executable, for headless resumes and new sessions.'),
+  resume_mode: z
+    .enum(CLAUDE_RESUME_MODES)
+    .default('auto')
+    .describe(
+      'auto: type into the idle tmux pane of a live interactive session, else run headless; ' +
+        'headless: `claude -p --resume`; tmux: only send-keys, else notify; notify: never act.',
+    ),
+  poll_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(1000)
+    .describe('How often transcripts and live-session files are checked for changes.'),
+  tmux_binary: z.string().min(1).default('tmux').describe('The tmux executable, for send-keys.'),
+});
+
 const resumeSection = z.strictObject({
   continue_prompt: z
     .string()
     .min(1)
     .default('Continue where you left off. The previous turn was interrupted; finish the task.')
     .describe('Sent to the same session when it is resumed.'),
+  interrupted_prompt: z
+    .string()
+    .min(1)
+    .default(
+      'Your previous turn was interrupted because the agent process stopped. Check what was ' +
+        'already done, then continue the task.',
+    )
+    .describe('Sent instead of continue_prompt after a crash (the agent died mid-turn).'),
   margin_seconds: z
     .number()
     .min(0)
@@ -145,6 +186,7 @@ export const CONFIG_SECTIONS = [
   { name: 'http', description: 'The HTTP API.', schema: httpSection },
   { name: 'otel', description: 'Telemetry: Prometheus metrics.', schema: otelSection },
   { name: 'opencode', description: 'The opencode agent.', schema: opencodeSection },
+  { name: 'claude_code', description: 'The Claude Code agent.', schema: claudeCodeSection },
   {
     name: 'resume',
     description: 'How and when stopped sessions are resumed.',
@@ -158,6 +200,7 @@ export const configSchema = z.strictObject({
   http: httpSection.prefault({}),
   otel: otelSection.prefault({}),
   opencode: opencodeSection.prefault({}),
+  claude_code: claudeCodeSection.prefault({}),
   resume: resumeSection.prefault({}),
   metrics: metricsSection.prefault({}),
 });

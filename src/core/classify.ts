@@ -56,6 +56,9 @@ function classifyError(
   const said = parseStopText(prose, now, zone).kind;
   // Structured headers first; the message text only when they say nothing.
   const withReset = (reason: StopReasonKind, detail: string): StopReason => {
+    if (error.resetAt !== undefined) {
+      return { reason, detail, evidence, resetAt: error.resetAt, resetSource: 'resetsAt' };
+    }
     const reset = error.headers ? resetFromHeaders(error.headers, now) : undefined;
     if (reset !== undefined) {
       return { reason, detail, evidence, resetAt: reset.resetAt, resetSource: reset.source };
@@ -67,6 +70,12 @@ function classifyError(
   };
   const what = `${error.name}${error.statusCode === undefined ? '' : ` ${error.statusCode}`}`;
 
+  if (error.kind !== undefined) {
+    const detail = `${what}: ${error.message ?? error.kind}`;
+    return error.kind === 'rate_limit' || error.kind === 'overloaded'
+      ? withReset(error.kind, detail)
+      : { reason: error.kind, detail, evidence };
+  }
   if (error.name === 'MessageAbortedError') {
     return { reason: 'user_exit', detail: 'the user aborted the turn', evidence };
   }

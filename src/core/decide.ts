@@ -81,6 +81,8 @@ export function decide(
       return { action: 'none', why: 'the user stopped this session on purpose' };
     case 'completed':
       return { action: 'none', why: 'the turn completed' };
+    case 'auth_error':
+      return { action: 'none', why: `authentication or billing failed: ${stop.detail}` };
     case 'unknown':
       return { action: 'none', why: `not a resumable stop: ${stop.detail}` };
   }

@@ -74,6 +74,16 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     dueAt: z.number().optional(),
     attempt: z.number().int().positive().optional(),
   }),
+  /**
+   * The agent could not be resumed safely without a person (resume_mode = "notify", a tmux pane
+   * busy or not running the agent, an interactive session outside tmux): nothing was typed.
+   */
+  z.object({
+    type: z.literal('resume.needs_user'),
+    ...session,
+    reason: z.enum(STOP_REASONS),
+    why: z.string(),
+  }),
   z.object({
     type: z.literal('resume.gave_up'),
     ...session,

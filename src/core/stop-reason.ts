@@ -5,6 +5,8 @@ export const STOP_REASONS = [
   'overloaded',
   'user_exit',
   'crash',
+  /** Authentication or billing failed: only a person can fix it. */
+  'auth_error',
   'completed',
   'unknown',
 ] as const;
@@ -23,6 +25,13 @@ export interface AgentErrorEvidence {
   /** Response headers of the failed provider call, names lower-cased. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly body?: string | undefined;
+  /**
+   * The agent's own verdict, when it names one (Claude Code's `error` codes: `rate_limit`,
+   * `overloaded`, …): trusted over pattern matching on the text.
+   */
+  readonly kind?: StopReasonKind | undefined;
+  /** A structured reset instant from the agent (epoch ms; Claude Code's `resetsAt`). */
+  readonly resetAt?: number | undefined;
 }
 
 /** What was seen of a session when it went idle (or its agent went away). */

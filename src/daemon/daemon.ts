@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -147,6 +147,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const app = createHttpApp({ info, control, metrics, log });
       cleanups.push(() => app.close());
       url = await listen(app, config.http.host, config.http.port);
+      await writeRuntimeFile(paths.runtimeFile, { pid: process.pid, url });
+      cleanups.push(() => rm(paths.runtimeFile, { force: true }));
     }
 
     log.info({ url, version: build.version, commit: build.commit }, 'daemon.started');
@@ -204,4 +206,14 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
   }
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${shownHost}:${address.port}`;
+}
+
+/** Written atomically (a forwarder may read it at any moment), readable by the owner only. */
+async function writeRuntimeFile(
+  path: string,
+  content: { pid: number; url: string },
+): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
+  await rename(temp, path);
 }

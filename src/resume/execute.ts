@@ -1,4 +1,4 @@
-import type { AgentAdapter, SessionRef } from '../agents/adapter.js';
+import { NeedsUserError, type AgentAdapter, type SessionRef } from '../agents/adapter.js';
 import type { FailureType } from '../core/events.js';
 import {
   jobKey,
@@ -92,6 +92,20 @@ export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> 
       newSessionId: target.sessionId === job.sessionId ? undefined : target.sessionId,
     });
   } catch (error) {
+    if (error instanceof NeedsUserError) {
+      d.log.warn({ session: key, why: error.message }, 'resume needs a person');
+      d.bus.emit({
+        type: 'resume.needs_user',
+        at: d.clock.now(),
+        agent: job.agent,
+        sessionId: job.sessionId,
+        reason: job.reason,
+        why: error.message,
+      });
+      d.live.set(key, { state: 'idle', nextWakeAt: undefined });
+      await d.save((s) => removeJob(s, key), 'job left to the user');
+      return;
+    }
     const failure =
       error instanceof ResumeFailure
         ? error
@@ -135,7 +149,9 @@ async function act(
   }
   await d.save((s) => replaceJob(s, { ...job, sentAt: now }), 'job sent');
   if (job.action !== 'new_session') {
-    await adapter.sendPrompt(ref, d.config.resume.continue_prompt);
+    const prompt =
+      job.reason === 'crash' ? d.config.resume.interrupted_prompt : d.config.resume.continue_prompt;
+    await adapter.sendPrompt(ref, prompt);
     return ref;
   }
   if (d.config.resume.backup_before_new) {

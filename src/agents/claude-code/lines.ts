@@ -10,6 +10,9 @@ export type ClaudeStop =
       readonly kind: 'stop';
       readonly reason: ClaudeReason;
       readonly resetsAtSeconds?: number | undefined;
+      /** Claude Code's own error code (`rate_limit`, `invalid_request`, …), when it gave one. */
+      readonly code?: string | undefined;
+      readonly status?: number | undefined;
       readonly text: string;
       readonly source: string;
     }
@@ -75,6 +78,8 @@ export function readClaudeLine(value: unknown): ClaudeStop {
     return {
       kind: 'stop',
       reason: reasonForError(data.error, data.apiErrorStatus),
+      code: data.error,
+      status: data.apiErrorStatus,
       resetsAtSeconds: data.apiErrorParams?.rate_limit_info?.resetsAt,
       text,
       source: 'transcript',
@@ -124,6 +129,7 @@ function readResult(line: z.infer<typeof resultLine>): ClaudeStop {
   return {
     kind: 'stop',
     reason: reasonForError(undefined, line.api_error_status ?? undefined),
+    status: line.api_error_status ?? undefined,
     text: line.result ?? '',
     source: 'stream-json',
   };
@@ -135,6 +141,7 @@ function readHook(hook: z.infer<typeof hookPayload>): ClaudeStop {
       return {
         kind: 'stop',
         reason: reasonForError(hook.error, undefined),
+        code: hook.error,
         text: `${hook.error_details ?? ''}\n${hook.last_assistant_message ?? ''}`,
         source: 'hook:StopFailure',
       };
