@@ -44,6 +44,7 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
       'http',
       'otel',
       'opencode',
+      'claude_code',
       'resume',
       'metrics',
     ]);

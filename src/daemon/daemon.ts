@@ -86,18 +86,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log.info({ from: lastState, to: state }, 'daemon.state_changed');
       lastState = state;
     };
+    const agents = createAdapters(config, {
+      clock: systemClock,
+      log,
+      env: process.env,
+      stateDir: paths.dir,
+      tracked: () =>
+        late.engine
+          ?.sessions()
+          .map((s) => ({ agent: s.agent, sessionId: s.id, directory: s.directory })) ?? [],
+    });
     const running = createResumeEngine({
       clock: systemClock,
       random: Math.random,
       config,
-      adapters: createAdapters(config, {
-        clock: systemClock,
-        log,
-        tracked: () =>
-          late.engine
-            ?.sessions()
-            .map((s) => ({ agent: s.agent, sessionId: s.id, directory: s.directory })) ?? [],
-      }),
+      adapters: agents.adapters,
       bus,
       log,
       store,
@@ -144,7 +147,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     let url: string | undefined;
     if (config.http.enabled) {
-      const app = createHttpApp({ info, control, metrics, log });
+      const claude = agents.claude;
+      const app = createHttpApp({
+        info,
+        control,
+        metrics,
+        log,
+        hooks: (agent, payload) => {
+          if (agent !== 'claude-code' || claude === undefined) return false;
+          claude.acceptHook(payload);
+          return true;
+        },
+      });
       cleanups.push(() => app.close());
       url = await listen(app, config.http.host, config.http.port);
       await writeRuntimeFile(paths.runtimeFile, { pid: process.pid, url });

@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { AgentAdapter } from '../agents/adapter.js';
+import { createClaudeAdapter, type ClaudeAdapter } from '../agents/claude-code/adapter.js';
+import { drainSpool, spoolDir } from '../hooks/spool.js';
 import { createOpencodeAdapter } from '../agents/opencode/adapter.js';
 import type { Config } from '../config/schema.js';
 import { createOpencodeSupervisor, type Supervisor } from '../agents/opencode/supervisor.js';
@@ -13,9 +17,12 @@ export function createAdapters(
     clock: Clock;
     log: Logger;
     tracked: Parameters<typeof createOpencodeAdapter>[0]['tracked'];
+    env: NodeJS.ProcessEnv;
+    stateDir: string;
   },
-): Map<string, AgentAdapter> {
+): { adapters: Map<string, AgentAdapter>; claude?: ClaudeAdapter } {
   const adapters = new Map<string, AgentAdapter>();
+  let claude: ClaudeAdapter | undefined;
   if (config.opencode.enabled) {
     adapters.set(
       'opencode',
@@ -35,7 +42,45 @@ export function createAdapters(
       }),
     );
   }
-  return adapters;
+  if (config.claude_code.enabled) {
+    const cc = config.claude_code;
+    const spool = spoolDir(deps.stateDir, 'claude-code');
+    claude = createClaudeAdapter({
+      claudeDir: claudeDir(cc.config_dir, deps.env),
+      binary: cc.binary,
+      tmuxBinary: cc.tmux_binary,
+      resumeMode: cc.resume_mode,
+      pollMs: cc.poll_interval_ms,
+      env: deps.env,
+      now: () => deps.clock.now(),
+      sleep: (ms, signal) => abortableSleep(deps.clock, ms, signal),
+      replaySpool: async (accept) => {
+        const result = await drainSpool(spool, (value) => {
+          accept(value);
+          return Promise.resolve();
+        });
+        if (result.replayed > 0 || result.malformed > 0)
+          deps.log.info({ ...result, spool }, 'spooled Claude Code hook payloads replayed');
+      },
+      onError: (what, error) => {
+        deps.log.warn({ err: error, what }, 'agent adapter error');
+      },
+      onInfo: (what, details) => {
+        deps.log.info(details, what);
+      },
+    });
+    adapters.set('claude-code', claude);
+  }
+  return { adapters, claude };
+}
+
+/** `[claude_code] config_dir`, else `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
+export function claudeDir(configured: string, env: NodeJS.ProcessEnv): string {
+  if (configured !== '') return configured;
+  const fromEnv = env['CLAUDE_CONFIG_DIR'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const home = env['HOME'];
+  return join(home === undefined || home === '' ? homedir() : home, '.claude');
 }
 
 /** Runs `opencode serve` when `[opencode] manage = true`; undefined otherwise. */

@@ -4,6 +4,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { DaemonControl, DaemonInfo } from './control.js';
 import { codeForClientStatus, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { hookRoutes } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 
@@ -13,6 +14,8 @@ export interface HttpDeps {
   /** Absent when `[otel] metrics_enabled = false`. */
   readonly metrics?: Metrics | undefined;
   readonly log: Logger;
+  /** Takes an agent's hook payload; false when that agent is not enabled. */
+  readonly hooks?: ((agent: string, payload: unknown) => boolean) | undefined;
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -31,6 +34,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   healthRoutes(app, deps.info);
   statusRoutes(app, deps.info, deps.control);
   if (deps.metrics) metricsRoutes(app, deps.metrics);
+  if (deps.hooks) hookRoutes(app, deps.hooks);
 
   // A known path asked with another method is 405 with Allow, not 404. Routes are all
   // registered above, so the table is complete before the server answers anything.

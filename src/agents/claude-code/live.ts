@@ -1,0 +1,102 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One interactive Claude Code process, from `<claude dir>/sessions/<pid>.json`. Only the fields
+ * read here are checked; the file holds more.
+ */
+export interface LiveClaude {
+  readonly pid: number;
+  readonly sessionId: string;
+  readonly cwd?: string | undefined;
+  /** `busy` while a turn runs, `idle` at the prompt. */
+  readonly status?: string | undefined;
+  /** The tmux pane (`%3`) when the process runs inside tmux. */
+  readonly tmuxPane?: string | undefined;
+  /** The tmux server's socket, from the process's `TMUX` variable, when known. */
+  readonly tmuxSocket?: string | undefined;
+  readonly alive: boolean;
+}
+
+const sessionFile = z.looseObject({
+  pid: z.number().int().positive(),
+  sessionId: z.string().min(1),
+  cwd: z.string().optional(),
+  status: z.string().optional(),
+  tmux: z
+    .union([
+      z.string(),
+      z.looseObject({
+        pane: z.string().optional(),
+        paneId: z.string().optional(),
+        socket: z.string().optional(),
+      }),
+    ])
+    .optional(),
+  tmuxPane: z.string().optional(),
+});
+
+export interface LiveScan {
+  readonly sessions: readonly LiveClaude[];
+  /** Files that were not a session record: counted, skipped. */
+  readonly malformed: readonly string[];
+}
+
+/** Reads every `sessions/*.json`; a missing directory is no sessions. */
+export async function scanLiveSessions(
+  dir: string,
+  isAlive: (pid: number) => boolean = pidAlive,
+): Promise<LiveScan> {
+  const names = await readdir(dir).catch((error: unknown) => {
+    if (isCode(error, 'ENOENT')) return [];
+    throw error;
+  });
+  const sessions: LiveClaude[] = [];
+  const malformed: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // removed between readdir and read: the process exited
+    const parsed = sessionFile.safeParse(parseJson(text));
+    if (!parsed.success) {
+      malformed.push(name);
+      continue;
+    }
+    const { data } = parsed;
+    const tmux = data.tmux;
+    const pane =
+      data.tmuxPane ?? (typeof tmux === 'string' ? tmux : (tmux?.pane ?? tmux?.paneId));
+    sessions.push({
+      pid: data.pid,
+      sessionId: data.sessionId,
+      cwd: data.cwd,
+      status: data.status,
+      tmuxPane: pane,
+      tmuxSocket: typeof tmux === 'object' ? tmux.socket : undefined,
+      alive: isAlive(data.pid),
+    });
+  }
+  return { sessions, malformed };
+}
+
+/** Signal 0 checks existence; EPERM means it exists but belongs to someone else. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isCode(error, 'EPERM');
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && 'code' in error && error.code === code;
+}
