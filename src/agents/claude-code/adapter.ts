@@ -142,7 +142,12 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     for (const value of read.values) applyTranscriptLine(entry.state, value);
     const { state } = entry;
     if (discovering) {
-      emit?.({ kind: 'discovered', ref: ref(state), title: state.task?.slice(0, 80), at: options.now() });
+      emit?.({
+        kind: 'discovered',
+        ref: ref(state),
+        title: state.task?.slice(0, 80),
+        at: options.now(),
+      });
     }
     report(entry, discovering);
   }
@@ -207,7 +212,10 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     emit?.({
       kind: 'stopped',
       ref: ref(entry.state),
-      evidence: claudeEvidence({ kind: 'no_stop', source: 'process', completed: false }, { agentDied: true }),
+      evidence: claudeEvidence(
+        { kind: 'no_stop', source: 'process', completed: false },
+        { agentDied: true },
+      ),
       recordedAt: options.now(),
       messageId: `crash:${entry.state.lastUuid ?? what}`,
       at: options.now(),
@@ -313,36 +321,38 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     runs.set(sessionId, run);
     const started: SessionRef = { agent: 'claude-code', sessionId, directory };
     emit?.({ kind: 'busy', ref: started, at: options.now() });
-    void run.exited.then(async (exit) => {
-      if (runs.get(sessionId) === run) runs.delete(sessionId);
-      options.onInfo('claude code headless run ended', {
-        session: sessionId,
-        code: exit.code,
-        signal: exit.signal,
-      });
-      const entry = await transcriptOf(sessionId);
-      if (entry === undefined) return;
-      await readTranscript(entry, false);
-      if (entry.state.phase === 'busy' && exit.result === undefined) {
-        reportCrash(entry, `headless run ${exit.signal ?? `exit ${String(exit.code)}`}`);
-        return;
-      }
-      // A run that ended on a context overflow says so only in its result line.
-      const judged = exit.result === undefined ? undefined : readClaudeLine(exit.result);
-      if (judged?.kind === 'stop' && entry.state.phase !== 'stopped') {
-        entry.reported = `stopped:${entry.state.lastUuid ?? ''}`;
-        emit?.({
-          kind: 'stopped',
-          ref: ref(entry.state),
-          evidence: claudeEvidence(judged),
-          recordedAt: options.now(),
-          messageId: `result:${entry.state.lastUuid ?? sessionId}`,
-          at: options.now(),
+    void run.exited
+      .then(async (exit) => {
+        if (runs.get(sessionId) === run) runs.delete(sessionId);
+        options.onInfo('claude code headless run ended', {
+          session: sessionId,
+          code: exit.code,
+          signal: exit.signal,
         });
-      }
-    }).catch((error: unknown) => {
-      options.onError('claude code headless supervision', error);
-    });
+        const entry = await transcriptOf(sessionId);
+        if (entry === undefined) return;
+        await readTranscript(entry, false);
+        if (entry.state.phase === 'busy' && exit.result === undefined) {
+          reportCrash(entry, `headless run ${exit.signal ?? `exit ${String(exit.code)}`}`);
+          return;
+        }
+        // A run that ended on a context overflow says so only in its result line.
+        const judged = exit.result === undefined ? undefined : readClaudeLine(exit.result);
+        if (judged?.kind === 'stop' && entry.state.phase !== 'stopped') {
+          entry.reported = `stopped:${entry.state.lastUuid ?? ''}`;
+          emit?.({
+            kind: 'stopped',
+            ref: ref(entry.state),
+            evidence: claudeEvidence(judged),
+            recordedAt: options.now(),
+            messageId: `result:${entry.state.lastUuid ?? sessionId}`,
+            at: options.now(),
+          });
+        }
+      })
+      .catch((error: unknown) => {
+        options.onError('claude code headless supervision', error);
+      });
     return started;
   }
 

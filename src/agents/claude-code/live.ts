@@ -64,8 +64,7 @@ export async function scanLiveSessions(
     }
     const { data } = parsed;
     const tmux = data.tmux;
-    const pane =
-      data.tmuxPane ?? (typeof tmux === 'string' ? tmux : (tmux?.pane ?? tmux?.paneId));
+    const pane = data.tmuxPane ?? (typeof tmux === 'string' ? tmux : (tmux?.pane ?? tmux?.paneId));
     sessions.push({
       pid: data.pid,
       sessionId: data.sessionId,

@@ -13,7 +13,10 @@ export interface TmuxTarget {
 }
 
 /** Why typing into a pane would be wrong, or undefined when the pane is Claude's and safe. */
-export async function paneRefusal(target: TmuxTarget, claudePid: number): Promise<string | undefined> {
+export async function paneRefusal(
+  target: TmuxTarget,
+  claudePid: number,
+): Promise<string | undefined> {
   let info: string;
   try {
     info = await tmux(target, [
@@ -89,5 +92,5 @@ export async function tmuxSocketOf(pid: number): Promise<string | undefined> {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
 }

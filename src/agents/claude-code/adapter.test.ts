@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { classify } from '../../core/classify.js';
+import type { Observation } from '../adapter.js';
+import { NeedsUserError } from '../adapter.js';
+import { createClaudeAdapter, type ClaudeAdapter } from './adapter.js';
+
+const line = (value: object) => `${JSON.stringify(value)}\n`;
+const prompt = (uuid: string, text: string) =>
+  line({
+    type: 'user',
+    uuid,
+    sessionId: 's1',
+    cwd: '/work/p',
+    timestamp: new Date().toISOString(),
+    message: { role: 'user', content: text },
+  });
+const limit = (uuid: string, resetsAt: number) =>
+  line({
+    type: 'assistant',
+    uuid,
+    timestamp: new Date().toISOString(),
+    isApiErrorMessage: true,
+    error: 'rate_limit',
+    apiErrorStatus: 429,
+    apiError: 'usage_limit_reached',
+    apiErrorParams: { rate_limit_info: { status: 'rejected', resetsAt } },
+    message: { role: 'assistant', content: [{ type: 'text', text: "You've hit your limit" }] },
+  });
+
+/** A daemon-less adapter over a temp Claude directory, with real files and a fast poll. */
+describe('the Claude Code adapter over a Claude directory', () => {
+  let dir: string;
+  let adapter: ClaudeAdapter;
+  const seen: Observation[] = [];
+  const stopping = new AbortController();
+  let watching: Promise<void>;
+  let transcript: string;
+
+  const until = async <T>(what: string, find: () => T | undefined): Promise<T> => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${what}; saw ${JSON.stringify(seen.map((o) => o.kind))}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  const stopsOf = (id: string) =>
+    seen.filter(
+      (o): o is Extract<Observation, { kind: 'stopped' }> =>
+        o.kind === 'stopped' && o.ref.sessionId === id,
+    );
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palingenesis-claude-'));
+    await mkdir(join(dir, 'projects', '-work-p'), { recursive: true });
+    transcript = join(dir, 'projects', '-work-p', 's1.jsonl');
+    // A session that stopped on a plan limit before the daemon started: discovered and judged.
+    await writeFile(
+      join(dir, 'projects', '-work-p', 'old.jsonl'),
+      prompt('o1', 'Old task') + limit('o2', 1_900_000_000),
+    );
+    adapter = createClaudeAdapter({
+      claudeDir: dir,
+      binary: 'claude-not-installed',
+      tmuxBinary: 'tmux',
+      resumeMode: 'auto',
+      pollMs: 20,
+      env: {},
+      now: () => Date.now(),
+      sleep: (ms, signal) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+      replaySpool: (accept) => {
+        accept({
+          hook_event_name: 'SessionStart',
+          session_id: 'spooled',
+          transcript_path: join(dir, 'elsewhere', 'spooled.jsonl'),
+        });
+        return Promise.resolve();
+      },
+      onError: (what, error) => {
+        throw new Error(`${what}: ${String(error)}`);
+      },
+      onInfo: () => undefined,
+    });
+    watching = adapter.watch((o) => seen.push(o), stopping.signal);
+  });
+  after(async () => {
+    stopping.abort();
+    await watching;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('discovers a recent transcript and reports how its last turn ended, with resetsAt', async () => {
+    const stop = await until('the old stop', () => stopsOf('old')[0]);
+    assert.ok(seen.some((o) => o.kind === 'discovered' && o.ref.sessionId === 'old'));
+    assert.equal(stop.messageId, 'o2');
+    assert.equal(stop.ref.directory, '/work/p');
+    const judged = classify(stop.evidence, Date.now());
+    assert.equal(judged.reason, 'rate_limit');
+    assert.equal(judged.resetAt, 1_900_000_000_000);
+    assert.equal(judged.resetSource, 'resetsAt');
+  });
+
+  it('follows a new transcript: busy on the prompt, one stop on the error line', async () => {
+    await writeFile(transcript, prompt('u1', 'Build the parser.'));
+    await until('busy', () => seen.find((o) => o.kind === 'busy' && o.ref.sessionId === 's1'));
+    await appendFile(transcript, limit('e1', 1_900_000_100));
+    const stops = await until('the stop', () =>
+      stopsOf('s1').length > 0 ? stopsOf('s1') : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(stopsOf('s1').length, 1, 'the same stop was reported twice');
+    assert.equal(stops[0]?.messageId, 'e1');
+  });
+
+  it('a dead process left busy with an unanswered prompt is a crash, reported once', async () => {
+    await appendFile(transcript, prompt('u2', 'continue'));
+    await mkdir(join(dir, 'sessions'), { recursive: true });
+    // A pid that cannot be alive: beyond the kernel's pid_max.
+    await writeFile(
+      join(dir, 'sessions', '99999999.json'),
+      JSON.stringify({ pid: 99_999_999, sessionId: 's1', cwd: '/work/p', status: 'busy' }),
+    );
+    const crash = await until('the crash', () =>
+      stopsOf('s1').find((o) => o.messageId?.startsWith('crash:') === true),
+    );
+    assert.equal(classify(crash.evidence, Date.now()).reason, 'crash');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(stopsOf('s1').filter((o) => o.messageId?.startsWith('crash:')).length, 1);
+    await rm(join(dir, 'sessions', '99999999.json'));
+  });
+
+  it('a StopFailure hook that comes before its transcript line is judged from its own words', async () => {
+    await appendFile(transcript, prompt('u3', 'again'));
+    await until('busy again', () =>
+      seen.findLast((o) => o.kind === 'busy' && o.ref.sessionId === 's1'),
+    );
+    const before = stopsOf('s1').length;
+    adapter.acceptHook({
+      hook_event_name: 'StopFailure',
+      session_id: 's1',
+      transcript_path: transcript,
+      error: 'overloaded',
+      error_details: '529 Overloaded',
+    });
+    const stop = await until('the hook stop', () => stopsOf('s1')[before]);
+    assert.equal(classify(stop.evidence, Date.now()).reason, 'overloaded');
+  });
+
+  it('a malformed hook payload is reported, not fatal; spooled hooks were replayed', async () => {
+    adapter.acceptHook({ nothing: true });
+    await until('malformed', () => seen.find((o) => o.kind === 'malformed'));
+    // The spooled SessionStart named a transcript outside projects/: it is followed too.
+    await mkdir(join(dir, 'elsewhere'), { recursive: true });
+    await writeFile(join(dir, 'elsewhere', 'spooled.jsonl'), prompt('x1', 'spooled task'));
+    await until('the spooled session busy', () =>
+      seen.find((o) => o.kind === 'busy' && o.ref.sessionId === 'spooled'),
+    );
+  });
+
+  it('resume_mode notify never acts', async () => {
+    const quiet = createClaudeAdapter({
+      claudeDir: dir,
+      binary: 'claude',
+      tmuxBinary: 'tmux',
+      resumeMode: 'notify',
+      pollMs: 1000,
+      env: {},
+      now: () => Date.now(),
+      sleep: () => Promise.resolve(),
+      onError: () => undefined,
+      onInfo: () => undefined,
+    });
+    await assert.rejects(
+      quiet.sendPrompt({ agent: 'claude-code', sessionId: 's1' }, 'go'),
+      NeedsUserError,
+    );
+  });
+
+  it('a headless resume whose binary is missing fails with a clear error', async () => {
+    await assert.rejects(
+      adapter.sendPrompt({ agent: 'claude-code', sessionId: 's1', directory: dir }, 'go'),
+      /cannot run claude-not-installed/,
+    );
+  });
+});
