@@ -5,6 +5,7 @@ import { classifyCommand } from './classify-command.js';
 import { configCommands } from './config-commands.js';
 import type { CliContext } from './context.js';
 import { daemonCommands } from './daemon-commands.js';
+import { hooksCommands } from './hooks-commands.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const EXIT_CODES_HELP = `
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext): Command {
   daemonCommands(program, ctx, globals);
   configCommands(program, ctx, globals);
   classifyCommand(program, ctx, ctx.readStdin);
+  hooksCommands(program, ctx, globals);
   return program;
 }
 
