@@ -44,6 +44,7 @@ export function classifyInput(input: string, now: number, zone: string): Classif
 /** A verdict, or undefined when the value says nothing about how a turn ended. */
 function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict | undefined {
   const claude = readClaudeLine(value);
+  if (claude.kind === 'noise') return undefined;
   if (claude.kind === 'no_stop') return none(`claude:${claude.source}`, claude.completed);
   if (claude.kind === 'stop') return judgeClaude(claude, now, zone);
   const error = findAgentError(value);

@@ -50,7 +50,7 @@ export async function answer(
 }
 
 /** Streams the pieces with pauses; false when the client went away or the fake closed. */
-async function streamSlowly(
+export async function streamSlowly(
   res: ServerResponse,
   write: (text: string) => void,
   response: { text: string; delayMs: number; chunks?: number },
@@ -72,8 +72,15 @@ async function streamSlowly(
   return true;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', ...headers })
+    .end(JSON.stringify(body));
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {

@@ -111,3 +111,95 @@ export function rateLimitedTurn(retryAfterSeconds: number, quickMs = 50): FakeRe
   const last = { ...quick, headers: { 'retry-after': String(retryAfterSeconds) } };
   return [quick, quick, quick, quick, quick, last];
 }
+
+// ---- Anthropic Messages API (what Claude Code 2.1.332 speaks) ----
+
+/**
+ * One scripted answer to one main-conversation `POST /v1/messages`. Each retry Claude Code makes
+ * is a new request and pops the next answer (see failedTurn).
+ */
+export type AnthropicResponse =
+  /** A normal streamed text answer ending with `stop_reason: "end_turn"`; extra response headers. */
+  | {
+      readonly kind: 'ok';
+      readonly text: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  /** Streams `text` in `chunks` pieces, `delayMs` apart, so a test can kill mid-turn. */
+  | {
+      readonly kind: 'slow';
+      readonly text: string;
+      readonly delayMs: number;
+      readonly chunks?: number;
+    }
+  /** API rate limit: 429 `rate_limit_error` with `retry-after` (seconds). */
+  | { readonly kind: 'rate_limit'; readonly retryAfterSeconds: number }
+  /** Subscription (plan) limit: 429 with the `anthropic-ratelimit-unified-*` headers (OAuth only). */
+  | { readonly kind: 'plan_limit'; readonly resetAtSeconds: number; readonly claim?: string }
+  /** 529 `overloaded_error`. */
+  | { readonly kind: 'overloaded' }
+  /** 400 "prompt is too long: 210000 tokens > 200000 maximum". */
+  | { readonly kind: 'prompt_too_long' }
+  /** Any other HTTP error. */
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly body?: unknown;
+    };
+
+const anthropicPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+const anthropicContent = z.union([z.string(), z.array(anthropicPart)]);
+
+/** The part of a Messages request the fake looks at; the rest is kept. */
+export const anthropicRequestSchema = z.looseObject({
+  model: z.string(),
+  messages: z.array(z.looseObject({ role: z.string(), content: anthropicContent })),
+  system: anthropicContent.optional(),
+  tools: z.array(z.unknown()).optional(),
+  stream: z.boolean().optional(),
+  max_tokens: z.number().optional(),
+  output_config: z
+    .looseObject({
+      format: z.looseObject({ type: z.string(), schema: z.unknown().optional() }).optional(),
+    })
+    .optional(),
+});
+
+export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
+
+/**
+ * Which of Claude Code's requests this is. `main`: a conversation turn (and each retry of it),
+ * answered from the script. `compaction`: the summary request Claude Code sends after "prompt is
+ * too long" or near the context limit — in 2.1.332 it goes to the main model with the same tools
+ * and system prompt, only its last user message is the summary instruction. `side`: requests
+ * without tools, e.g. session-title generation (system prompt "You are naming a coding session",
+ * `output_config.format` JSON schema {title}); only sent when nonessential traffic is allowed.
+ */
+export type AnthropicRole = 'main' | 'compaction' | 'side';
+
+const COMPACTION_MARKER = 'create a detailed summary of the conversation';
+
+export function anthropicRole(request: AnthropicRequest): AnthropicRole {
+  if (anthropicLastUserText(request).includes(COMPACTION_MARKER)) return 'compaction';
+  return (request.tools ?? []).length === 0 ? 'side' : 'main';
+}
+
+export function anthropicText(content: z.infer<typeof anthropicContent>): string {
+  if (typeof content === 'string') return content;
+  return content.map((part) => part.text ?? '').join('\n');
+}
+
+/**
+ * The text of the last `user` message. Claude Code puts the prompt after a `<system-reminder>`
+ * part in the same message, and may add a `system`-role message after it, so match with includes.
+ */
+export function anthropicLastUserText(request: AnthropicRequest): string {
+  const found = request.messages.filter((message) => message.role === 'user').at(-1);
+  return found === undefined ? '' : anthropicText(found.content);
+}
+
+/** A turn that fails for good: the same error for the first try and each of `maxRetries`. */
+export function failedTurn(response: AnthropicResponse, maxRetries = 1): AnthropicResponse[] {
+  return Array.from({ length: maxRetries + 1 }, () => response);
+}

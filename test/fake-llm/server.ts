@@ -1,7 +1,18 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { answerAnthropic, COMPACTION_SUMMARY, countTokensJson, sideAnswer } from './anthropic.js';
 import { answer, parseJson, readBody, sendJson } from './respond.js';
-import { chatRequestSchema, type ChatRequest, type FakeResponse } from './script.js';
+import {
+  anthropicLastUserText,
+  anthropicRequestSchema,
+  anthropicRole,
+  chatRequestSchema,
+  type AnthropicRequest,
+  type AnthropicResponse,
+  type AnthropicRole,
+  type ChatRequest,
+  type FakeResponse,
+} from './script.js';
 import { createWaiters } from '../helpers/waiters.js';
 
 // A fake OpenAI-compatible LLM that each test scripts. What opencode 1.18.33 sends it (provider
@@ -12,6 +23,14 @@ import { createWaiters } from '../helpers/waiters.js';
 // automatic compaction is a request without tools whose system prompt is the "context
 // summarization agent" (see isCompactionRequest). It never asked for `GET /v1/models`, which is
 // served anyway. Anything else gets a recorded 404, so an unexpected call shows in requests().
+//
+// It also speaks the Anthropic Messages API at `anthropicUrl` (ANTHROPIC_BASE_URL). What Claude
+// Code 2.1.332 sends it (observed, with CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1): one `POST
+// /v1/messages?beta=true` per turn (main model, `stream: true`, 12–13 tools), one more per retry
+// (CLAUDE_CODE_MAX_RETRIES), and on "prompt is too long" up to four compaction requests (same
+// model, tools and system prompt; see anthropicRole). Without that variable it also sends `HEAD
+// /api/hello` at start and, interactively, a tool-less title request per prompt. Only `main`
+// requests take scripted answers; compaction and side requests are answered automatically.
 
 /** One request the fake received, in arrival order. */
 export interface RecordedRequest {
@@ -22,13 +41,38 @@ export interface RecordedRequest {
   readonly path: string;
   /** The parsed body of a chat-completions request. */
   readonly body?: ChatRequest;
-  /** How the fake answered: a scripted kind, or `models` / `not_found` / `bad_request`. */
+  /** A Messages request (Anthropic): its body, role and last user text. */
+  readonly anthropic?: AnthropicRecord;
+  /**
+   * How the fake answered: a scripted kind, or `models` / `not_found` / `bad_request` /
+   * `count_tokens` / `hello`; Anthropic side and compaction requests get `side:<kind>` and
+   * `compaction:<kind>`.
+   */
   readonly answeredWith: string;
+}
+
+export interface AnthropicRecord {
+  readonly role: AnthropicRole;
+  readonly body: AnthropicRequest;
+  /** anthropicLastUserText(body): includes the prompt of this turn for `main` requests. */
+  readonly lastUserText: string;
+  /** The `x-claude-code-session-id` header: Claude Code's session id. */
+  readonly sessionId?: string;
 }
 
 export interface FakeLlm {
   /** The OpenAI base URL to configure, `http://127.0.0.1:PORT/v1`. */
   readonly url: string;
+  /** The Anthropic base URL for ANTHROPIC_BASE_URL, `http://127.0.0.1:PORT` (no /v1). */
+  readonly anthropicUrl: string;
+  /** Appends scripted answers for the next main-conversation Messages requests. */
+  enqueueAnthropic(...responses: AnthropicResponse[]): void;
+  /** The answer to main Messages requests when their queue is empty; `ok` "ok" at first. */
+  setAnthropicDefault(response: AnthropicResponse): void;
+  /** The answer to every compaction request; a short <summary> at first. */
+  setCompaction(response: AnthropicResponse): void;
+  /** Messages requests (optionally of one role), in order. */
+  anthropicRequests(role?: AnthropicRole): readonly AnthropicRecord[];
   /** Appends scripted answers for the next chat-completions requests. */
   enqueue(...responses: FakeResponse[]): void;
   /** The answer used when the queue is empty. */
@@ -58,12 +102,18 @@ export async function startFakeLlm(
   const queue: FakeResponse[] = [];
   const initialDefault: FakeResponse = options.defaultResponse ?? { kind: 'ok', text: 'ok' };
   let fallback = initialDefault;
+  const anthropic = createAnthropicScript();
   const recorded: RecordedRequest[] = [];
   const waiters = createWaiters<RecordedRequest>();
   const closing = new AbortController();
   let closed: Promise<void> | undefined;
 
-  const record = (req: IncomingMessage, answeredWith: string, body?: ChatRequest): void => {
+  const record = (
+    req: IncomingMessage,
+    answeredWith: string,
+    body?: ChatRequest,
+    anthropicRecord?: AnthropicRecord,
+  ): void => {
     const entry: RecordedRequest = {
       seq: recorded.length + 1,
       at: Date.now(),
@@ -71,6 +121,7 @@ export async function startFakeLlm(
       path: req.url ?? '',
       answeredWith,
       ...(body === undefined ? {} : { body }),
+      ...(anthropicRecord === undefined ? {} : { anthropic: anthropicRecord }),
     };
     recorded.push(entry);
     waiters.notify(recorded);
@@ -91,6 +142,21 @@ export async function startFakeLlm(
       sendJson(res, 200, { object: 'list', data: [{ id: MODEL_ID, object: 'model' }] });
       return;
     }
+    if (path === '/api/hello') {
+      // Claude Code's connectivity check (HEAD) when nonessential traffic is allowed.
+      record(req, 'hello');
+      sendJson(res, 200, {});
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
+      record(req, 'count_tokens');
+      sendJson(res, 200, countTokensJson(await readBody(req)));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/messages') {
+      await handleMessages(req, res);
+      return;
+    }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       record(req, 'not_found');
       sendJson(res, 404, { error: { message: `no route ${req.method ?? ''} ${path}` } });
@@ -107,6 +173,28 @@ export async function startFakeLlm(
     await answer(res, parsed.data, response, closing.signal);
   }
 
+  async function handleMessages(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = anthropicRequestSchema.safeParse(parseJson(await readBody(req)));
+    if (!parsed.success) {
+      record(req, 'bad_request');
+      const error = { type: 'invalid_request_error', message: parsed.error.message };
+      sendJson(res, 400, { type: 'error', error });
+      return;
+    }
+    const body = parsed.data;
+    const role = anthropicRole(body);
+    const response = anthropic.next(role, body);
+    const sessionId = req.headers['x-claude-code-session-id'];
+    const entry: AnthropicRecord = {
+      role,
+      body,
+      lastUserText: anthropicLastUserText(body),
+      ...(typeof sessionId === 'string' ? { sessionId } : {}),
+    };
+    record(req, role === 'main' ? response.kind : `${role}:${response.kind}`, undefined, entry);
+    await answerAnthropic(res, body, response, closing.signal);
+  }
+
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
@@ -114,12 +202,23 @@ export async function startFakeLlm(
 
   return {
     url: `http://127.0.0.1:${address.port}/v1`,
+    anthropicUrl: `http://127.0.0.1:${address.port}`,
     enqueue: (...responses) => queue.push(...responses),
     setDefault: (response) => (fallback = response),
+    enqueueAnthropic: (...responses) => anthropic.queue.push(...responses),
+    setAnthropicDefault: (response) => (anthropic.fallback = response),
+    setCompaction: (response) => (anthropic.compaction = response),
+    anthropicRequests: (role) =>
+      recorded.flatMap((r) =>
+        r.anthropic === undefined || (role !== undefined && r.anthropic.role !== role)
+          ? []
+          : [r.anthropic],
+      ),
     reset: () => {
       queue.length = 0;
       recorded.length = 0;
       fallback = initialDefault;
+      anthropic.reset();
     },
     requests: () => [...recorded],
     chatRequests: () => recorded.flatMap((r) => (r.body === undefined ? [] : [r.body])),
@@ -148,4 +247,34 @@ export async function startFakeLlm(
       return closed;
     },
   };
+}
+
+interface AnthropicScript {
+  readonly queue: AnthropicResponse[];
+  fallback: AnthropicResponse;
+  compaction: AnthropicResponse;
+  next(role: AnthropicRole, body: AnthropicRequest): AnthropicResponse;
+  reset(): void;
+}
+
+/** The scripted state of the Anthropic side: a queue for main requests, fixed compaction answer. */
+function createAnthropicScript(): AnthropicScript {
+  const initial: AnthropicResponse = { kind: 'ok', text: 'ok' };
+  const initialCompaction: AnthropicResponse = { kind: 'ok', text: COMPACTION_SUMMARY };
+  const script: AnthropicScript = {
+    queue: [],
+    fallback: initial,
+    compaction: initialCompaction,
+    next(role, body) {
+      if (role === 'side') return sideAnswer(body);
+      if (role === 'compaction') return script.compaction;
+      return script.queue.shift() ?? script.fallback;
+    },
+    reset() {
+      script.queue.length = 0;
+      script.fallback = initial;
+      script.compaction = initialCompaction;
+    },
+  };
+  return script;
 }

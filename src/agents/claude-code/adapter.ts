@@ -63,7 +63,18 @@ interface Tracked {
   state: TranscriptState;
   /** The phase position last reported, so each turn's end is reported once. */
   reported?: string | undefined;
+  /** A stop held back a moment (see `report`), to be looked at again next tick. */
+  deferred: boolean;
+  /** Reads of one file never overlap: the tail's offset is not safe to share. */
+  lock: Promise<void>;
 }
+
+/** Interactive Claude Code writes its "continue automatically" notice just after the limit line. */
+const SELF_CONTINUE_GRACE_MS = 2000;
+/** Claude Code continues 30–90 s after the reset (observed in 2.1.332): step in only after that. */
+const SELF_CONTINUE_JITTER_S = 90;
+/** A StopFailure hook may run ~100 ms before its transcript line is written. */
+const HOOK_SETTLE_MS = 2000;
 
 export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapter {
   const projectsDir = join(options.claudeDir, 'projects');
@@ -91,6 +102,8 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
       path,
       tail: createJsonlTail(path, { fromEnd }),
       state: newTranscriptState(basename(path, '.jsonl')),
+      deferred: false,
+      lock: Promise.resolve(),
     };
     tracked.set(path, entry);
     bySession.set(entry.state.sessionId, entry);
@@ -124,7 +137,13 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
   }
 
   /** Reads new lines; reports the turn's state when it changed. */
-  async function readTranscript(entry: Tracked, discovering: boolean): Promise<void> {
+  function readTranscript(entry: Tracked, discovering: boolean): Promise<void> {
+    const next = entry.lock.then(() => readNow(entry, discovering));
+    entry.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  async function readNow(entry: Tracked, discovering: boolean): Promise<void> {
     const read = await entry.tail.read();
     if (read.restarted) {
       entry.state = newTranscriptState(entry.state.sessionId);
@@ -138,7 +157,10 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         at: options.now(),
       });
     }
-    if (read.values.length === 0) return;
+    if (read.values.length === 0) {
+      if (entry.deferred) report(entry, false);
+      return;
+    }
     for (const value of read.values) applyTranscriptLine(entry.state, value);
     const { state } = entry;
     if (discovering) {
@@ -154,8 +176,9 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
 
   function report(entry: Tracked, discovering: boolean): void {
     const { state } = entry;
-    const position = `${state.phase}:${state.lastUuid ?? ''}`;
+    const position = `${state.phase}:${state.phaseUuid ?? ''}`;
     const at = options.now();
+    entry.deferred = false;
     if (state.phase === 'busy') {
       // At discovery a busy transcript may be a turn running elsewhere or a crash: the live
       // session files tell which; nothing is claimed from the transcript alone.
@@ -163,6 +186,10 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
       return;
     }
     if (state.phase === 'empty' || entry.reported === position) return;
+    if (awaitingSelfContinue(entry, at)) {
+      entry.deferred = true;
+      return;
+    }
     entry.reported = position;
     const evidence = phaseEvidence(state);
     if (evidence === undefined) return;
@@ -171,9 +198,22 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
       ref: ref(state),
       evidence,
       recordedAt: state.phaseAt,
-      messageId: state.lastUuid,
+      messageId: state.phaseUuid,
       at,
     });
+  }
+
+  /**
+   * An interactive Claude Code that hit its plan limit may announce that it continues by itself
+   * at the reset: the stop is held back a moment for that notice, so the wait can leave it room.
+   */
+  function awaitingSelfContinue(entry: Tracked, at: number): boolean {
+    const { state } = entry;
+    if (state.phase !== 'stopped' || state.stop?.reason !== 'rate_limit') return false;
+    if (state.selfContinue) return false;
+    const session = live.get(state.sessionId);
+    if (session === undefined || !session.alive || session.entrypoint === 'sdk-cli') return false;
+    return at - (state.phaseAt ?? at) < SELF_CONTINUE_GRACE_MS;
   }
 
   async function scanLive(): Promise<void> {
@@ -205,7 +245,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
   }
 
   function reportCrash(entry: Tracked, what: string): void {
-    const key = `${entry.state.sessionId}:${entry.state.lastUuid ?? ''}`;
+    const key = `${entry.state.sessionId}:${entry.state.phaseUuid ?? ''}`;
     if (crashesReported.has(key)) return;
     crashesReported.add(key);
     options.onInfo('claude code process died mid-turn', { session: entry.state.sessionId, what });
@@ -217,7 +257,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         { agentDied: true },
       ),
       recordedAt: options.now(),
-      messageId: `crash:${entry.state.lastUuid ?? what}`,
+      messageId: `crash:${entry.state.phaseUuid ?? what}`,
       at: options.now(),
     });
   }
@@ -242,20 +282,41 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
       if (entry === undefined) continue;
       if (h.cwd !== undefined) entry.state.cwd ??= h.cwd;
       await readTranscript(entry, false);
-      if (h.hook_event_name !== 'StopFailure' || entry.state.phase === 'stopped') continue;
-      // The hook came before its transcript line: judge the hook's own words, once.
+      if (h.hook_event_name !== 'StopFailure') continue;
       const judged = readClaudeLine(payload);
-      if (judged.kind !== 'stop') continue;
-      entry.reported = `stopped:${entry.state.lastUuid ?? ''}`;
-      emit?.({
-        kind: 'stopped',
-        ref: ref(entry.state),
-        evidence: claudeEvidence(judged),
-        recordedAt: options.now(),
-        messageId: entry.state.lastUuid,
-        at: options.now(),
+      if (judged.kind === 'stop') void settleStopFailure(entry, judged);
+    }
+  }
+
+  /**
+   * A StopFailure is the fastest signal, but its transcript line (with the exact `resetsAt`) may
+   * follow ~100 ms later: wait briefly for it, and judge the hook's own words only if it never
+   * comes. Runs beside the scan loop.
+   */
+  async function settleStopFailure(
+    entry: Tracked,
+    judged: Extract<ReturnType<typeof readClaudeLine>, { kind: 'stop' }>,
+  ): Promise<void> {
+    const before = entry.state.phaseUuid;
+    const moved = (): boolean =>
+      entry.state.phase === 'stopped' || entry.state.phaseUuid !== before;
+    const deadline = options.now() + HOOK_SETTLE_MS;
+    while (!moved() && options.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await readTranscript(entry, false).catch((error: unknown) => {
+        options.onError('claude code transcript', error);
       });
     }
+    if (moved()) return;
+    entry.reported = `stopped:${entry.state.phaseUuid ?? ''}`;
+    emit?.({
+      kind: 'stopped',
+      ref: ref(entry.state),
+      evidence: claudeEvidence(judged),
+      recordedAt: options.now(),
+      messageId: `hook:${entry.state.phaseUuid ?? entry.state.sessionId}`,
+      at: options.now(),
+    });
   }
 
   async function tick(): Promise<void> {
@@ -339,13 +400,13 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         // A run that ended on a context overflow says so only in its result line.
         const judged = exit.result === undefined ? undefined : readClaudeLine(exit.result);
         if (judged?.kind === 'stop' && entry.state.phase !== 'stopped') {
-          entry.reported = `stopped:${entry.state.lastUuid ?? ''}`;
+          entry.reported = `stopped:${entry.state.phaseUuid ?? ''}`;
           emit?.({
             kind: 'stopped',
             ref: ref(entry.state),
             evidence: claudeEvidence(judged),
             recordedAt: options.now(),
-            messageId: `result:${entry.state.lastUuid ?? sessionId}`,
+            messageId: `result:${entry.state.phaseUuid ?? sessionId}`,
             at: options.now(),
           });
         }
@@ -450,8 +511,17 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
 function phaseEvidence(state: TranscriptState): ReturnType<typeof claudeEvidence> | undefined {
   const phase: TranscriptPhase = state.phase;
   switch (phase) {
-    case 'stopped':
-      return state.stop === undefined ? undefined : claudeEvidence(state.stop);
+    case 'stopped': {
+      const stop = state.stop;
+      if (stop === undefined) return undefined;
+      if (!state.selfContinue || stop.resetsAtSeconds === undefined) return claudeEvidence(stop);
+      // Claude Code resumes this one itself after the reset; palingenesis only if it did not.
+      return claudeEvidence({
+        ...stop,
+        resetsAtSeconds: stop.resetsAtSeconds + SELF_CONTINUE_JITTER_S,
+        text: `${stop.text} (Claude Code continues by itself after the reset; palingenesis steps in ${String(SELF_CONTINUE_JITTER_S)} s later only if it has not)`,
+      });
+    }
     case 'completed':
       return claudeEvidence({ kind: 'no_stop', source: 'transcript', completed: true });
     case 'interrupted':

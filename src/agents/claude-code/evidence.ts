@@ -8,7 +8,7 @@ import type { ClaudeStop } from './lines.js';
  * missing. Crashes are not read from a line: the adapter knows them from a dead process.
  */
 export function claudeEvidence(
-  line: Exclude<ClaudeStop, { kind: 'irrelevant' }>,
+  line: Extract<ClaudeStop, { kind: 'stop' | 'no_stop' }>,
   options: { agentDied?: boolean } = {},
 ): StopEvidence {
   if (options.agentDied === true) {

@@ -19,6 +19,9 @@ export type ClaudeStop =
   /** A line that ends a turn without a stop (a normal reply, a completed result). */
   | { readonly kind: 'no_stop'; readonly source: string; readonly completed: boolean }
   /** Not a line about how a turn ended. */
+  /** A Claude Code record that says nothing about how a turn ended: skip it, judge nothing. */
+  | { readonly kind: 'noise' }
+  /** Not a Claude Code record. */
   | { readonly kind: 'irrelevant' };
 
 export type ClaudeReason =
@@ -39,8 +42,31 @@ const transcriptError = z.looseObject({
     .looseObject({ content: z.array(z.looseObject({ text: z.string().optional() })).optional() })
     .optional(),
 });
-const assistantLine = z.looseObject({ type: z.literal('assistant') });
-const userLine = z.looseObject({ type: z.literal('user') });
+/** The same synthetic line as a headless run's stream-json prints it: snake_case fields. */
+const streamError = z.looseObject({
+  type: z.literal('assistant'),
+  is_api_error_message: z.literal(true),
+  error: z.string().optional(),
+  api_error_status: z.number().optional(),
+  api_error_params: z.looseObject({ rate_limit_info: rateLimitInfo.optional() }).optional(),
+  message: z
+    .looseObject({ content: z.array(z.looseObject({ text: z.string().optional() })).optional() })
+    .optional(),
+});
+const assistantLine = z.looseObject({
+  type: z.literal('assistant'),
+  message: z.looseObject({ stop_reason: z.string().nullable().optional() }).optional(),
+});
+/** Every transcript and stream-json line names its session. */
+const claudeRecord = z.union([
+  z.looseObject({ type: z.string(), sessionId: z.string() }),
+  z.looseObject({ type: z.string(), session_id: z.string() }),
+]);
+const userLine = z.looseObject({
+  type: z.literal('user'),
+  isMeta: z.boolean().optional(),
+  isCompactSummary: z.boolean().optional(),
+});
 const resultLine = z.looseObject({
   type: z.literal('result'),
   is_error: z.boolean().optional(),
@@ -58,11 +84,21 @@ const hookPayload = z.looseObject({
   error_details: z.string().optional(),
   last_assistant_message: z.string().optional(),
   reason: z.string().optional(),
+  /** Set on the hooks of sub-agents (a compaction attempt): not the turn's own outcome. */
+  agent_id: z.string().optional(),
 });
 
+/** Claude Code says `invalid_request` for a prompt that no longer fits; the text tells. */
+const TOO_LONG = /prompt is too long/i;
+
 /** Claude Code's `error` codes (StopFailure hooks, synthetic transcript lines). */
-export function reasonForError(code: string | undefined, status: number | undefined): ClaudeReason {
+export function reasonForError(
+  code: string | undefined,
+  status: number | undefined,
+  text = '',
+): ClaudeReason {
   if (code === 'rate_limit' || status === 429) return 'rate_limit';
+  if (TOO_LONG.test(text)) return 'context_exhausted';
   if (code === 'overloaded' || code === 'server_error' || (status !== undefined && status >= 500))
     return 'overloaded';
   if (code === 'authentication_failed' || code === 'billing_error' || status === 401)
@@ -77,12 +113,26 @@ export function readClaudeLine(value: unknown): ClaudeStop {
     const text = (data.message?.content ?? []).map((c) => c.text ?? '').join('\n');
     return {
       kind: 'stop',
-      reason: reasonForError(data.error, data.apiErrorStatus),
+      reason: reasonForError(data.error, data.apiErrorStatus, text),
       code: data.error,
       status: data.apiErrorStatus,
       resetsAtSeconds: data.apiErrorParams?.rate_limit_info?.resetsAt,
       text,
       source: 'transcript',
+    };
+  }
+  const streamed = streamError.safeParse(value);
+  if (streamed.success) {
+    const { data } = streamed;
+    const text = (data.message?.content ?? []).map((c) => c.text ?? '').join('\n');
+    return {
+      kind: 'stop',
+      reason: reasonForError(data.error, data.api_error_status, text),
+      code: data.error,
+      status: data.api_error_status,
+      resetsAtSeconds: data.api_error_params?.rate_limit_info?.resetsAt,
+      text,
+      source: 'stream-json',
     };
   }
   const result = resultLine.safeParse(value);
@@ -103,9 +153,19 @@ export function readClaudeLine(value: unknown): ClaudeStop {
   }
   const hook = hookPayload.safeParse(value);
   if (hook.success) return readHook(hook.data);
-  if (assistantLine.safeParse(value).success)
-    return { kind: 'no_stop', source: 'transcript', completed: false };
-  if (userLine.safeParse(value).success) {
+  const assistant = assistantLine.safeParse(value);
+  if (assistant.success) {
+    const stop = assistant.data.message?.stop_reason;
+    return {
+      kind: 'no_stop',
+      source: 'transcript',
+      completed: stop === 'end_turn' || stop === 'stop_sequence',
+    };
+  }
+  const user = userLine.safeParse(value);
+  if (user.success) {
+    // A compaction summary or an injected meta line is not a prompt someone waits on.
+    if (user.data.isMeta === true || user.data.isCompactSummary === true) return { kind: 'noise' };
     return {
       kind: 'stop',
       reason: 'unknown',
@@ -113,7 +173,7 @@ export function readClaudeLine(value: unknown): ClaudeStop {
       source: 'transcript',
     };
   }
-  return { kind: 'irrelevant' };
+  return claudeRecord.safeParse(value).success ? { kind: 'noise' } : { kind: 'irrelevant' };
 }
 
 function readResult(line: z.infer<typeof resultLine>): ClaudeStop {
@@ -137,17 +197,22 @@ function readResult(line: z.infer<typeof resultLine>): ClaudeStop {
 
 function readHook(hook: z.infer<typeof hookPayload>): ClaudeStop {
   switch (hook.hook_event_name) {
-    case 'StopFailure':
+    case 'StopFailure': {
+      if (hook.agent_id !== undefined) return { kind: 'noise' };
+      const text = `${hook.error_details ?? ''}\n${hook.last_assistant_message ?? ''}`;
       return {
         kind: 'stop',
-        reason: reasonForError(hook.error, undefined),
+        reason: reasonForError(hook.error, undefined, text),
         code: hook.error,
-        text: `${hook.error_details ?? ''}\n${hook.last_assistant_message ?? ''}`,
+        text,
         source: 'hook:StopFailure',
       };
+    }
     case 'Stop':
       return { kind: 'no_stop', source: 'hook:Stop', completed: true };
     case 'SessionEnd':
+      // Every headless run ends with reason "other"; only `/exit` (or Ctrl-D) is the user's choice.
+      if (hook.reason !== 'prompt_input_exit') return { kind: 'noise' };
       return {
         kind: 'stop',
         reason: 'user_exit',
@@ -155,6 +220,6 @@ function readHook(hook: z.infer<typeof hookPayload>): ClaudeStop {
         source: 'hook:SessionEnd',
       };
     default:
-      return { kind: 'irrelevant' };
+      return { kind: 'noise' };
   }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -16,6 +17,8 @@ export interface LiveClaude {
   readonly tmuxPane?: string | undefined;
   /** The tmux server's socket, from the process's `TMUX` variable, when known. */
   readonly tmuxSocket?: string | undefined;
+  /** `cli` for an interactive terminal, `sdk-cli` for a headless `-p` run. */
+  readonly entrypoint?: string | undefined;
   readonly alive: boolean;
 }
 
@@ -24,6 +27,7 @@ const sessionFile = z.looseObject({
   sessionId: z.string().min(1),
   cwd: z.string().optional(),
   status: z.string().optional(),
+  entrypoint: z.string().optional(),
   tmux: z
     .union([
       z.string(),
@@ -64,7 +68,9 @@ export async function scanLiveSessions(
     }
     const { data } = parsed;
     const tmux = data.tmux;
-    const pane = data.tmuxPane ?? (typeof tmux === 'string' ? tmux : (tmux?.pane ?? tmux?.paneId));
+    // Claude Code 2.1 writes `#{session_name}:#{window_id}.#{pane_id}`, e.g. "0:@0.%0".
+    const pane =
+      data.tmuxPane ?? (typeof tmux === 'string' ? paneId(tmux) : (tmux?.pane ?? tmux?.paneId));
     sessions.push({
       pid: data.pid,
       sessionId: data.sessionId,
@@ -72,19 +78,34 @@ export async function scanLiveSessions(
       status: data.status,
       tmuxPane: pane,
       tmuxSocket: typeof tmux === 'object' ? tmux.socket : undefined,
+      entrypoint: data.entrypoint,
       alive: isAlive(data.pid),
     });
   }
   return { sessions, malformed };
 }
 
-/** Signal 0 checks existence; EPERM means it exists but belongs to someone else. */
+function paneId(tmux: string): string {
+  const match = /%\d+$/.exec(tmux);
+  return match === null ? tmux : match[0];
+}
+
+/**
+ * Signal 0 checks existence (EPERM: it exists but is someone else's). A zombie — killed, not yet
+ * reaped by its parent — still answers signal 0 but is dead: /proc tells, where there is one.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return isCode(error, 'EPERM');
+    if (!isCode(error, 'EPERM')) return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -26,6 +26,13 @@ export interface TranscriptState {
   lastAt?: number | undefined;
   /** Epoch ms of the line that decided the phase. */
   phaseAt?: number | undefined;
+  /** `uuid` of that line: the identity of the turn's end, whichever source reports it. */
+  phaseUuid?: string | undefined;
+  /**
+   * Interactive Claude Code said it will continue by itself when the plan limit resets ("set to
+   * continue automatically at 2:21am"), and has not cancelled that since.
+   */
+  selfContinue: boolean;
   /** The first prompt the user typed: the task, for a handoff. */
   task?: string | undefined;
   lastAssistantText?: string | undefined;
@@ -42,6 +49,8 @@ const toolUse = z.looseObject({
 });
 const line = z.looseObject({
   type: z.string(),
+  subtype: z.string().optional(),
+  content: z.unknown().optional(),
   uuid: z.string().optional(),
   timestamp: z.string().optional(),
   cwd: z.string().optional(),
@@ -57,9 +66,11 @@ const line = z.looseObject({
 });
 
 const INTERRUPTED = /^\[Request interrupted by user/;
+const SELF_CONTINUE = /continue automatically/i;
+const SELF_CONTINUE_CANCELLED = /automatic continue cancelled/i;
 
 export function newTranscriptState(sessionId: string): TranscriptState {
-  return { sessionId, phase: 'empty', todos: [] };
+  return { sessionId, phase: 'empty', todos: [], selfContinue: false };
 }
 
 /**
@@ -84,10 +95,17 @@ export function applyTranscriptLine(state: TranscriptState, value: unknown): voi
     .join('\n')
     .trim();
 
+  if (l.type === 'system' && l.subtype === 'informational' && typeof l.content === 'string') {
+    if (SELF_CONTINUE.test(l.content)) state.selfContinue = state.phase === 'stopped';
+    if (SELF_CONTINUE_CANCELLED.test(l.content)) state.selfContinue = false;
+    return;
+  }
   const judged = readClaudeLine(value);
   const setPhase = (phase: TranscriptPhase): void => {
     state.phase = phase;
     state.phaseAt = state.lastAt;
+    state.phaseUuid = l.uuid;
+    state.selfContinue = false;
     if (phase !== 'stopped') state.stop = undefined;
   };
   if (judged.kind === 'stop' && judged.source === 'transcript' && l.type === 'assistant') {

@@ -15,7 +15,11 @@ export function hookRoutes(
   app.post<{ Params: { agent: string } }>('/api/v1/hooks/:agent', async (req, reply) => {
     const { agent } = req.params;
     if (!AGENTS.has(agent)) {
-      return sendError(reply, 'not_found', `no hook intake for agent "${agent}"; known: claude-code`);
+      return sendError(
+        reply,
+        'not_found',
+        `no hook intake for agent "${agent}"; known: claude-code`,
+      );
     }
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
       return sendError(reply, 'bad_request', 'the hook payload must be a JSON object');
