@@ -155,6 +155,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log,
         hooks: (agent, payload) => {
           if (agent !== 'claude-code' || claude === undefined) return false;
+          const event = (payload as { hook_event_name?: unknown }).hook_event_name;
+          log.debug(
+            { agent, event: typeof event === 'string' ? event : undefined },
+            'hook received',
+          );
           claude.acceptHook(payload);
           return true;
         },
