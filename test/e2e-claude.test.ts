@@ -121,9 +121,10 @@ describe('end to end with real Claude Code', () => {
     assert.ok(resumed.at < resetAt * 1000 + 10_000, 'resumed long after the reset');
     assert.equal(resumed.anthropic?.sessionId, sessionId, 'a different session was resumed');
     const trail = await untilResumed(sessionId);
-    const stopped = trail.find((e) => e.type === 'session.stopped');
-    assert.equal(stopped?.reason, 'rate_limit');
-    assert.equal(stopped?.['resetSource'], 'resetsAt');
+    const stopped =
+      trail.find((e) => e.type === 'session.stopped') ?? assert.fail('no session.stopped');
+    assert.equal(stopped.reason, 'rate_limit');
+    assert.equal(stopped['resetSource'], 'resetsAt');
     assert.equal(trail.filter((e) => e.type === 'resume.started').length, 1);
     await untilQuiet(sessionId);
     assert.equal(fake.requests().filter(prompted(CONTINUE)).length, 1, 'resumed more than once');
