@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from './helpers/run-cli.js';
@@ -44,6 +44,34 @@ describe('palingenesis classify (built CLI)', () => {
         },
       );
       assert.match(String(verdict['evidence']), /8am/);
+    } finally {
+      await home.remove();
+    }
+  });
+
+  it('a recorded Claude Code transcript: resetsAt wins; --agent opencode does not read Claude records', async () => {
+    const home = await createTempHome();
+    try {
+      const fixture = JSON.parse(
+        await readFile(new URL('./fixtures/claude-code/plan-limit.json', import.meta.url), 'utf8'),
+      ) as { transcript: unknown[] };
+      const transcript = fixture.transcript.map((l) => JSON.stringify(l)).join('\n');
+      const resetsAt = fixture.transcript
+        .map((l) => JSON.stringify(l))
+        .map((l) => /"resetsAt":(\d+)/.exec(l)?.[1])
+        .find((v) => v !== undefined);
+      assert.ok(resetsAt !== undefined, 'the fixture has no resetsAt');
+      const now = ['--now', '2026-11-28T00:00:00Z', '--tz', 'UTC'];
+      const auto = await classifyStdin([...now, '--agent', 'claude-code'], transcript, home.env);
+      assert.equal(auto.code, 0, auto.err);
+      const verdict = JSON.parse(auto.out) as Record<string, unknown>;
+      assert.equal(verdict['reason'], 'rate_limit');
+      assert.equal(verdict['resetAt'], new Date(Number(resetsAt) * 1000).toISOString());
+      assert.equal(verdict['source'], 'claude:transcript:resetsAt');
+      const other = await classifyStdin([...now, '--agent', 'opencode'], transcript, home.env);
+      assert.equal(other.code, 0, other.err);
+      const asOpencode = JSON.parse(other.out) as Record<string, unknown>;
+      assert.notEqual(asOpencode['source'], 'claude:transcript:resetsAt');
     } finally {
       await home.remove();
     }

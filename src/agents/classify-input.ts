@@ -24,16 +24,23 @@ const AUTH =
  * anything) — with exactly the code the daemon uses: `classify` for agent error objects,
  * `parseStopText` for everything else.
  */
-export function classifyInput(input: string, now: number, zone: string): ClassifyVerdict {
+export type ClassifyAgent = 'auto' | 'claude-code' | 'opencode' | 'codex' | 'gemini';
+
+export function classifyInput(
+  input: string,
+  now: number,
+  zone: string,
+  agent: ClassifyAgent = 'auto',
+): ClassifyVerdict {
   const trimmed = input.trim();
   const single = parseJson(trimmed);
-  if (single !== undefined) return judgeValue(single, now, zone) ?? none('json');
+  if (single !== undefined) return judgeValue(single, now, zone, agent) ?? none('json');
   const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
   const parsed = lines.map((l) => parseJson(l.trim()));
   if (lines.length > 1 && parsed.every((p) => p !== undefined)) {
     // The last line about how a turn ended decides: a limit followed by a completed turn is no stop.
     for (const value of parsed.reverse()) {
-      const verdict = judgeValue(value, now, zone);
+      const verdict = judgeValue(value, now, zone, agent);
       if (verdict !== undefined) return verdict;
     }
     return none('jsonl');
@@ -42,12 +49,20 @@ export function classifyInput(input: string, now: number, zone: string): Classif
 }
 
 /** A verdict, or undefined when the value says nothing about how a turn ended. */
-function judgeValue(value: unknown, now: number, zone: string): ClassifyVerdict | undefined {
-  const claude = readClaudeLine(value);
+function judgeValue(
+  value: unknown,
+  now: number,
+  zone: string,
+  agent: ClassifyAgent,
+): ClassifyVerdict | undefined {
+  // A named agent's records are read with its own reader only; codex and gemini have none yet,
+  // so their output is judged as text.
+  const claude: ClaudeStop =
+    agent === 'auto' || agent === 'claude-code' ? readClaudeLine(value) : { kind: 'irrelevant' };
   if (claude.kind === 'noise') return undefined;
   if (claude.kind === 'no_stop') return none(`claude:${claude.source}`, claude.completed);
   if (claude.kind === 'stop') return judgeClaude(claude, now, zone);
-  const error = findAgentError(value);
+  const error = agent === 'auto' || agent === 'opencode' ? findAgentError(value) : undefined;
   if (error !== undefined) {
     const evidence = errorEvidence(error);
     const stop = classify(

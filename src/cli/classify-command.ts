@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { classifyInput } from '../agents/classify-input.js';
+import { classifyInput, type ClassifyAgent } from '../agents/classify-input.js';
 import { PalError } from '../errors.js';
 import type { CliContext } from './context.js';
 
-const AGENTS = ['auto', 'claude-code', 'opencode', 'codex', 'gemini'];
+const AGENTS: readonly ClassifyAgent[] = ['auto', 'claude-code', 'opencode', 'codex', 'gemini'];
 
 export function classifyCommand(
   program: Command,
@@ -28,11 +28,14 @@ export function classifyCommand(
         '(judged by the last line that says anything). Prints one JSON object:\n' +
         '  {"reason", "resetAt", "waitSeconds", "source", "evidence"}\n' +
         'reason is rate_limit, context_exhausted, overloaded, user_exit, crash, auth_error, completed,\n' +
-        "unknown, or none when the input holds no stop. It runs the daemon's own classifier.",
+        "unknown, or none when the input holds no stop. It runs the daemon's own classifier.\n" +
+        '--agent auto tries every known record format; naming an agent reads only its records\n' +
+        '(codex and gemini: text only, for now).',
     )
     .action(
       async (file: string | undefined, opts: { agent: string; now?: string; tz?: string }) => {
-        if (!AGENTS.includes(opts.agent))
+        const agent = AGENTS.find((a) => a === opts.agent);
+        if (agent === undefined)
           throw new PalError('usage', `--agent must be one of ${AGENTS.join(', ')}`);
         const now = opts.now === undefined ? Date.now() : Date.parse(opts.now);
         if (Number.isNaN(now))
@@ -41,7 +44,7 @@ export function classifyCommand(
         if (!isZone(zone)) throw new PalError('usage', `--tz is not an IANA time zone: ${zone}`);
         const input =
           file === undefined || file === '-' ? await readStdin() : await readInput(file);
-        ctx.stdout(`${JSON.stringify(classifyInput(input, now, zone))}\n`);
+        ctx.stdout(`${JSON.stringify(classifyInput(input, now, zone, agent))}\n`);
       },
     );
 }
