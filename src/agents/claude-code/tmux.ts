@@ -39,8 +39,16 @@ export async function paneRefusal(
   // Without /proc the pane's command name is all there is to go on.
   if (foreground === undefined && !/claude/i.test(command ?? ''))
     return `tmux pane ${target.pane} runs ${command ?? '?'}, not Claude Code`;
+  // A limit menu ("1. Stop and wait … 2. Upgrade …") would take Enter as a choice: never answer it.
+  const screen = await tmux(target, ['capture-pane', '-p', '-t', target.pane]).catch(() => '');
+  const menu = LIMIT_MENU.exec(screen);
+  if (menu !== null) return `tmux pane ${target.pane} shows a menu ("${menu[0].trim()}")`;
   return undefined;
 }
+
+/** A numbered menu option about plans or usage, as Claude Code shows at some limits. */
+export const LIMIT_MENU =
+  /^\s*(?:[❯>›]\s*)?\d+\.\s+.*(?:upgrade|request (?:more|extra)|extra usage|switch to|wait for (?:the )?limit)/im;
 
 /** Types the text literally, then Enter: a newline inside it would submit early, so none are sent. */
 export async function typeInto(target: TmuxTarget, text: string): Promise<void> {
