@@ -7,6 +7,12 @@ export type ErrorCode =
   | 'already_running'
   | 'address_in_use'
   | 'conflict'
+  /** The daemon is not running, or does not answer at the address it advertised. */
+  | 'daemon_unreachable'
+  /** The daemon refused: no or a wrong bearer token, or a foreign Host/Origin. */
+  | 'unauthorized'
+  /** The daemon knows no such thing (a session id, a job). */
+  | 'not_found'
   | 'internal';
 
 export class PalError extends Error {

@@ -6,6 +6,8 @@ export const EXIT = {
   failure: 1,
   usage: 2,
   alreadyRunning: 3,
+  /** The daemon is not running or cannot be reached. */
+  daemonUnreachable: 4,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -14,6 +16,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.usage;
     case 'already_running':
       return EXIT.alreadyRunning;
+    case 'daemon_unreachable':
+      return EXIT.daemonUnreachable;
     default:
       return EXIT.failure;
   }

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { statePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import { PalError } from '../errors.js';
+import { configLocation, requireConfig, type CliContext } from './context.js';
+
+/**
+ * How every CLI command talks to the running daemon: only through its HTTP API. The address comes
+ * from `<state dir>/daemon.json` (written by the daemon once it listens), else from the config.
+ */
+export interface DaemonClient {
+  readonly url: string;
+  /** JSON in, JSON out; HTTP errors become PalErrors with the daemon's own message. */
+  call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  /** The raw response, for streams (SSE) and non-JSON bodies. Throws only when unreachable. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+const runtimeFile = z.object({ pid: z.number().int(), url: z.url() });
+const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** The daemon's URL: the runtime file when it names a live process, else the configured address. */
+export async function daemonUrl(ctx: CliContext, config: Config): Promise<string> {
+  const path = statePaths(ctx.pathEnv).runtimeFile;
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const parsed = text === undefined ? undefined : runtimeFile.safeParse(safeJson(text));
+  if (parsed?.success === true && alive(parsed.data.pid)) return parsed.data.url;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${String(config.http.port)}`;
+}
+
+export function createDaemonClient(
+  url: string,
+  headers: Readonly<Record<string, string>> = {},
+): DaemonClient {
+  const send = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    try {
+      return await fetch(`${url}${path}`, {
+        ...init,
+        headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+        signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new PalError(
+        'daemon_unreachable',
+        `the daemon does not answer at ${url} (${describe(error)}); start it with \`palingenesis daemon start\``,
+        { cause: error },
+      );
+    }
+  };
+  return {
+    url,
+    fetch: send,
+    async call(method, path, body) {
+      const response = await send(path, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      const text = await response.text();
+      const value = safeJson(text);
+      if (response.ok) return value;
+      const failure = errorBody.safeParse(value);
+      const message = failure.success
+        ? failure.data.error.message
+        : `HTTP ${String(response.status)} from ${method} ${path}`;
+      throw new PalError(codeFor(response.status), message);
+    },
+  };
+}
+
+function codeFor(status: number): PalError['code'] {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 400 || status === 405) return 'usage';
+  return 'internal';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error instanceof Error && 'code' in error && error.code === 'EPERM';
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Config + address + client, for a command that needs the running daemon. */
+export async function connectDaemon(
+  ctx: CliContext,
+  configFlag: string | undefined,
+): Promise<{ config: Config; client: DaemonClient }> {
+  const config = await requireConfig(configLocation(ctx, configFlag));
+  return { config, client: createDaemonClient(await daemonUrl(ctx, config)) };
+}
