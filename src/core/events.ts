@@ -115,6 +115,27 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     from: z.enum(DAEMON_STATES),
     to: z.enum(DAEMON_STATES),
   }),
+  /** A person acted on one session through the API or the CLI. */
+  z.object({
+    type: z.literal('session.control'),
+    ...session,
+    command: z.enum(['pause', 'resume', 'wake', 'cancel', 'new_session']),
+  }),
+  /** A new configuration was accepted: what took effect now, and what waits for a restart. */
+  z.object({
+    type: z.literal('config.reloaded'),
+    ...base,
+    trigger: z.enum(['signal', 'file', 'api']),
+    applied: z.array(z.string()),
+    needsRestart: z.array(z.string()),
+  }),
+  /** A new configuration was invalid: the last good one stays in force. */
+  z.object({
+    type: z.literal('config.rejected'),
+    ...base,
+    trigger: z.enum(['signal', 'file', 'api']),
+    problems: z.array(z.string()),
+  }),
 ]);
 
 export type DaemonEvent = z.infer<typeof daemonEventSchema>;

@@ -33,6 +33,8 @@ export const sessionRecordSchema = z.object({
   title: z.string().optional(),
   /** Consecutive failed automatic attempts for the current stop; 0 after a verified resume. */
   attempts: z.number().int().nonnegative(),
+  /** A person paused this session: its resume jobs are held (never dropped) until resumed. */
+  paused: z.boolean().optional(),
   /** The last message whose stop was already handled: a resync does not handle it again. */
   handledMessageId: z.string().optional(),
   lastStop: z

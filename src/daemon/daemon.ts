@@ -124,6 +124,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return result;
       },
       sessions: () => running.sessions(),
+      command: (sessionId, command) => running.command(sessionId, command),
+      totals: () => running.totals(),
     };
 
     let metrics: Metrics | undefined;

@@ -1,4 +1,5 @@
 import type { ControlCommand, ControlResult, DaemonState } from '../core/daemon-state.js';
+import type { SessionCommand, SessionCommandResult } from '../resume/engine.js';
 import type { SessionView } from '../resume/live-sessions.js';
 
 /** What the HTTP layer needs from the daemon; the daemon module provides it. */
@@ -7,6 +8,10 @@ export interface DaemonControl {
   readonly apply: (command: ControlCommand) => ControlResult;
   /** Every tracked session, for `GET /api/v1/sessions` and the status. */
   readonly sessions: () => readonly SessionView[];
+  /** A person's command on one session. */
+  readonly command: (sessionId: string, command: SessionCommand) => Promise<SessionCommandResult>;
+  /** Lifetime saves and estimated time saved. */
+  readonly totals: () => { readonly saves: number; readonly timeSavedSeconds: number };
 }
 
 export interface DaemonInfo {

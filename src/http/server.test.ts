@@ -25,6 +25,13 @@ function memoryControl(): DaemonControl {
       return result;
     },
     sessions: () => [],
+    command: (sessionId) =>
+      Promise.resolve(
+        sessionId === 'busy-one'
+          ? { ok: false, error: 'conflict', message: 'session busy-one has no pending resume' }
+          : { ok: false, error: 'not_found', message: `no session ${sessionId} is known` },
+      ),
+    totals: () => ({ saves: 0, timeSavedSeconds: 0 }),
   };
 }
 
@@ -67,8 +74,30 @@ describe('routes', () => {
       pid: 4242,
       startedAt: '2026-11-27T10:00:00.000Z',
       uptimeSeconds: 42.5,
+      totals: { saves: 0, timeSavedSeconds: 0 },
       sessions: [],
     });
+  });
+
+  it('session commands: 404 unknown session, 409 conflict, 400 bad body, 405 wrong method', async () => {
+    const server = app();
+    const wake = await server.inject({ method: 'POST', url: '/api/v1/sessions/nope/wake' });
+    assert.equal(wake.statusCode, 404);
+    assert.deepEqual(wake.json(), {
+      error: { code: 'not_found', message: 'no session nope is known' },
+    });
+    const cancel = await server.inject({ method: 'POST', url: '/api/v1/sessions/busy-one/cancel' });
+    assert.equal(cancel.statusCode, 409);
+    const body = await server.inject({
+      method: 'POST',
+      url: '/api/v1/new-session',
+      payload: { sessionId: 'x' },
+    });
+    assert.equal(body.statusCode, 400);
+    assert.equal(body.json<{ error: { code: string } }>().error.code, 'bad_request');
+    const get = await server.inject({ method: 'GET', url: '/api/v1/sessions/abc/pause' });
+    assert.equal(get.statusCode, 405);
+    assert.equal(get.headers['allow'], 'POST');
   });
 
   it('pause, pause again (409), resume, resume again (409)', async () => {

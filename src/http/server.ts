@@ -6,7 +6,9 @@ import { codeForClientStatus, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { hookRoutes } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { sessionControlRoutes } from './routes/session-control.js';
 import { statusRoutes } from './routes/status.js';
+import { registerSecurity, type HttpSecurity } from './security.js';
 
 export interface HttpDeps {
   readonly info: DaemonInfo;
@@ -16,6 +18,8 @@ export interface HttpDeps {
   readonly log: Logger;
   /** Takes an agent's hook payload; false when that agent is not enabled. */
   readonly hooks?: ((agent: string, payload: unknown) => boolean) | undefined;
+  /** Bind host and token; absent (in-memory tests): loopback, no token. Host checks always run. */
+  readonly security?: HttpSecurity | undefined;
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -23,6 +27,9 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
 
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  registerSecurity(app, deps.security ?? { host: '127.0.0.1', token: undefined }, deps.log);
+  // Bodies are JSON or nothing: a text/plain POST is what a cross-site form can send unprompted.
+  app.removeContentTypeParser('text/plain');
   const routes = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -33,6 +40,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
 
   healthRoutes(app, deps.info);
   statusRoutes(app, deps.info, deps.control);
+  sessionControlRoutes(app, deps.control);
   if (deps.metrics) metricsRoutes(app, deps.metrics);
   if (deps.hooks) hookRoutes(app, deps.hooks);
 
@@ -40,7 +48,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   // registered above, so the table is complete before the server answers anything.
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? req.url;
-    const allowed = routes.get(path);
+    const allowed = routes.get(path) ?? parametric(routes, path);
     if (allowed && !allowed.has(req.method)) {
       const allow = METHODS.filter((m) => allowed.has(m)).join(', ');
       return sendError(
@@ -62,4 +70,17 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   });
 
   return app;
+}
+
+/** The methods of a route with `:param` segments that matches the path, if any. */
+function parametric(routes: Map<string, Set<string>>, path: string): Set<string> | undefined {
+  const segments = path.split('/');
+  for (const [pattern, methods] of routes) {
+    if (!pattern.includes(':')) continue;
+    const parts = pattern.split('/');
+    if (parts.length !== segments.length) continue;
+    if (parts.every((p, i) => (p.startsWith(':') ? segments[i] !== '' : p === segments[i])))
+      return methods;
+  }
+  return undefined;
 }

@@ -7,6 +7,8 @@ export interface SchedulerDeps {
   readonly pending: () => readonly ResumeJob[];
   /** While paused, due jobs are held (never dropped) and fire on resume. */
   readonly paused: () => boolean;
+  /** Jobs held individually (their session is paused): never fired, never dropped. */
+  readonly held?: (job: ResumeJob) => boolean;
   /** Carries a due job out. The scheduler never runs the same job key twice at once. */
   readonly fire: (job: ResumeJob) => Promise<void>;
   readonly onError: (job: ResumeJob, error: unknown) => void;
@@ -35,10 +37,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     cancel = undefined;
     if (stopped || deps.paused()) return;
     const now = deps.clock.now();
-    for (const job of deps.pending()) {
+    const pending = deps.pending().filter((j) => deps.held?.(j) !== true);
+    for (const job of pending) {
       if (job.dueAt <= now && !running.has(jobKey(job))) start(job);
     }
-    const next = nextDue(deps.pending().filter((j) => !running.has(jobKey(j))));
+    const next = nextDue(pending.filter((j) => !running.has(jobKey(j))));
     if (next === undefined) return;
     const delay = Math.min(Math.max(0, next.dueAt - now), MAX_TIMER_MS);
     cancel = deps.clock.setTimer(poke, delay);

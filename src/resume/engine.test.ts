@@ -129,6 +129,52 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     assert.equal(resumed.savedSeconds, 60 + 300);
   });
 
+  it('a paused session holds its job past the reset; resume releases it; wake fires it now', async () => {
+    engine.observe(rateLimited(T0, 'msg_p', 3600));
+    await until('the job', () => types().includes('resume.scheduled'));
+    const paused = await engine.command('ses_1', 'pause');
+    assert.equal(paused.ok, true);
+    assert.deepEqual(await engine.command('ses_1', 'pause'), {
+      ok: false,
+      error: 'conflict',
+      message: 'session ses_1 is already paused',
+    });
+    const held = await engine.command('ses_1', 'wake');
+    assert.equal(held.ok ? 'ok' : held.message, 'session ses_1 is paused; resume it first');
+    await clock.advance(3_600_000);
+    await settle();
+    assert.deepEqual(adapter.prompts, [], 'a paused session was resumed');
+    assert.equal(engine.sessions()[0]?.state, 'waiting', 'the held job was dropped');
+    assert.equal((await engine.command('ses_1', 'resume')).ok, true);
+    await until('the released job', () => adapter.prompts.length === 1);
+    const controls = events.filter((e) => e.type === 'session.control').map((e) => e.command);
+    assert.deepEqual(controls, ['pause', 'resume']);
+  });
+
+  it('wake fires a pending job at once; cancel drops one; unknown ids are not_found', async () => {
+    engine.observe(rateLimited(T0, 'msg_w', 3600));
+    await until('the job', () => types().includes('resume.scheduled'));
+    assert.equal((await engine.command('ses_1', 'wake')).ok, true);
+    await until('the woken job', () => adapter.prompts.length === 1);
+    engine.observe({ kind: 'busy', ref: REF, at: clock.now() });
+    await until('the save', () => types().includes('session.resumed'));
+
+    engine.observe(rateLimited(clock.now(), 'msg_c', 3600));
+    await until(
+      'the second job',
+      () => types().filter((t) => t === 'resume.scheduled').length === 2,
+    );
+    assert.equal((await engine.command('ses_1', 'cancel')).ok, true);
+    assert.equal(engine.pendingResumes(), 0);
+    const again = await engine.command('ses_1', 'cancel');
+    assert.equal(again.ok ? 'ok' : again.error, 'conflict');
+    await clock.advance(3_600_000);
+    await settle();
+    assert.equal(adapter.prompts.length, 1, 'a cancelled job fired');
+    const unknown = await engine.command('ses_nope', 'wake');
+    assert.equal(unknown.ok ? 'ok' : unknown.error, 'not_found');
+  });
+
   it('an overnight run that hits its limit again after each verified resume is resumed every time', async () => {
     for (let cycle = 1; cycle <= 5; cycle++) {
       engine.observe(rateLimited(clock.now(), `msg_${cycle}`, 60));

@@ -9,6 +9,7 @@ import {
   findSession,
   jobKey,
   removeJob,
+  replaceJob,
   upsertSession,
   type ResumeJob,
   type SessionRecord,
@@ -37,8 +38,19 @@ export interface EngineDeps {
   readonly onChange: () => void;
 }
 
+export type SessionCommand = 'pause' | 'resume' | 'wake' | 'cancel' | 'new_session';
+
+/** What a person's command on one session came to. */
+export type SessionCommandResult =
+  | { readonly ok: true; readonly session: SessionView }
+  | { readonly ok: false; readonly error: 'not_found' | 'conflict'; readonly message: string };
+
 export interface ResumeEngine {
   readonly observe: (observation: Observation) => void;
+  /** pause / resume / wake / cancel / new_session on one session, by its id. */
+  command(sessionId: string, command: SessionCommand): Promise<SessionCommandResult>;
+  /** Lifetime saves and time saved, for the status. */
+  totals(): { saves: number; timeSavedSeconds: number };
   sessions(): SessionView[];
   /** What the session gauges read at scrape time. */
   snapshot(): SessionSnapshot;
@@ -86,6 +98,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     clock,
     pending: () => store.get().jobs,
     paused: deps.paused,
+    held: (job) => findSession(store.get(), jobKey(job))?.paused === true,
     fire: (job) => executeJob(job, { ...deps, waiters, live, save, session, reschedule }),
     onError: (job, error) => {
       log.error({ err: error, job: jobKey(job) }, 'resume job failed unexpectedly');
@@ -195,7 +208,81 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     reschedule(o.ref, stop, record.attempts, o.recordedAt ?? o.at, o.messageId);
   }
 
+  async function command(sessionId: string, name: SessionCommand): Promise<SessionCommandResult> {
+    const view = live.list(store.get()).find((v) => v.id === sessionId);
+    if (view === undefined)
+      return { ok: false, error: 'not_found', message: `no session ${sessionId} is known` };
+    const ref: SessionRef = { agent: view.agent, sessionId: view.id, directory: view.directory };
+    const key = jobKey({ agent: ref.agent, sessionId: ref.sessionId });
+    const record = session(ref);
+    const job = findJob(store.get(), key);
+    const conflict = (message: string): SessionCommandResult => ({
+      ok: false,
+      error: 'conflict',
+      message,
+    });
+    const running = scheduler.active().has(key);
+    switch (name) {
+      case 'pause':
+        if (record.paused === true) return conflict(`session ${sessionId} is already paused`);
+        await save((s) => upsertSession(s, { ...record, paused: true }), 'session paused');
+        break;
+      case 'resume':
+        if (record.paused !== true) return conflict(`session ${sessionId} is not paused`);
+        await save((s) => upsertSession(s, { ...record, paused: false }), 'session resumed');
+        break;
+      case 'wake':
+        if (job === undefined) return conflict(`session ${sessionId} has no pending resume`);
+        if (running) return conflict(`session ${sessionId} is being resumed right now`);
+        if (record.paused === true)
+          return conflict(`session ${sessionId} is paused; resume it first`);
+        if (deps.paused()) return conflict('the daemon is paused; resume it first');
+        await save((s) => replaceJob(s, { ...job, dueAt: clock.now() }), 'job woken');
+        break;
+      case 'cancel':
+        if (job === undefined) return conflict(`session ${sessionId} has no pending resume`);
+        if (running) return conflict(`session ${sessionId} is being resumed right now`);
+        await save((s) => removeJob(s, key), 'job cancelled');
+        live.set(key, { state: 'idle', nextWakeAt: undefined });
+        break;
+      case 'new_session': {
+        if (running) return conflict(`session ${sessionId} is being resumed right now`);
+        if (!deps.adapters.has(ref.agent))
+          return conflict(`the ${ref.agent} agent is not enabled in this daemon`);
+        const now = clock.now();
+        const forced: ResumeJob = {
+          agent: ref.agent,
+          sessionId: ref.sessionId,
+          directory: ref.directory ?? record.directory,
+          reason: record.lastStop?.reason ?? 'unknown',
+          action: 'new_session',
+          dueAt: now,
+          attempt: record.attempts + 1,
+          createdAt: now,
+          stoppedAt: record.lastStop?.at ?? now,
+          why: 'a new session was requested by the user',
+        };
+        live.set(key, { state: 'waiting', nextWakeAt: now });
+        await save((s) => addJob(removeJob(s, key), forced).state, 'forced new session');
+        break;
+      }
+    }
+    bus.emit({
+      type: 'session.control',
+      at: clock.now(),
+      agent: ref.agent,
+      sessionId: ref.sessionId,
+      command: name,
+    });
+    scheduler.poke();
+    deps.onChange();
+    const updated = live.list(store.get()).find((v) => v.id === sessionId) ?? view;
+    return { ok: true, session: updated };
+  }
+
   return {
+    command,
+    totals: () => store.get().totals,
     observe: (o) => {
       switch (o.kind) {
         case 'stopped':

@@ -15,6 +15,8 @@ export interface SessionView {
   /** Epoch ms of the next resume attempt, or of the agent's own retry. */
   readonly nextWakeAt?: number | undefined;
   readonly attempts: number;
+  /** Paused by a person: resumes are held. */
+  readonly paused: boolean;
   readonly steps?: { readonly completed: number; readonly total: number } | undefined;
 }
 
@@ -93,6 +95,7 @@ export function createLiveSessions() {
           lastStop: record?.lastStop,
           nextWakeAt: job?.dueAt ?? e?.nextWakeAt,
           attempts: record?.attempts ?? 0,
+          paused: record?.paused === true,
           steps: e?.steps,
         };
       });

@@ -80,6 +80,12 @@ export function registerResumeMetrics(
     'palingenesis_time_saved_seconds_total',
     'Estimated human time saved, in seconds (lifetime).',
   );
+  const reloads = counter(
+    'palingenesis_config_reloads_total',
+    'Configuration reloads (SIGHUP or a changed file), by result: success or failure.',
+    ['result'],
+  );
+  for (const result of ['success', 'failure']) reloads.inc({ result }, 0);
   saves.inc(deps.lifetime.saves);
   saved.inc(deps.lifetime.timeSavedSeconds);
   for (const agent of AGENTS) {
@@ -113,6 +119,12 @@ export function registerResumeMetrics(
 
   return (event) => {
     switch (event.type) {
+      case 'config.reloaded':
+        reloads.inc({ result: 'success' });
+        break;
+      case 'config.rejected':
+        reloads.inc({ result: 'failure' });
+        break;
       case 'session.stopped':
         if (event.reason === 'rate_limit') rateLimits.inc({ agent: event.agent });
         if (event.reason === 'context_exhausted') exhaustions.inc({ agent: event.agent });

@@ -15,6 +15,7 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
       pid: info.pid,
       startedAt: info.startedAt.toISOString(),
       uptimeSeconds: info.uptimeSeconds(),
+      totals: control.totals(),
       sessions: control.sessions().map(sessionJson),
     };
   });
@@ -35,7 +36,7 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
 }
 
 /** Instants as ISO strings for people and scripts alike; never a secret in here. */
-function sessionJson(s: SessionView): Record<string, unknown> {
+export function sessionJson(s: SessionView): Record<string, unknown> {
   return {
     agent: s.agent,
     id: s.id,
@@ -43,6 +44,7 @@ function sessionJson(s: SessionView): Record<string, unknown> {
     title: s.title ?? null,
     state: s.state,
     attempts: s.attempts,
+    paused: s.paused,
     lastStop:
       s.lastStop === undefined
         ? null

@@ -1,0 +1,138 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { sendError } from './errors.js';
+import { hostForHeader, isLoopbackHost } from './loopback.js';
+
+/** Who may use the API, as configured: where the daemon is bound and its token, if any. */
+export interface HttpSecurity {
+  /** The configured `[http] host`. */
+  readonly host: string;
+  /** The bearer token (`[http] token` or the content of `token_file`); undefined: none. */
+  readonly token: string | undefined;
+}
+
+/** The parts of a request the access decision looks at. */
+export interface AccessRequest {
+  readonly method: string;
+  /** The matched route pattern (`/api/v1/hooks/:agent`); undefined when no route matched. */
+  readonly route: string | undefined;
+  readonly host: string | undefined;
+  readonly origin: string | undefined;
+  readonly authorization: string | undefined;
+  /** The connection comes from this machine's loopback. */
+  readonly peerLoopback: boolean;
+}
+
+export interface AccessPolicy {
+  /** Host header values that name this daemon, lowercase (see allowedHosts). */
+  readonly allowedHosts: ReadonlySet<string>;
+  readonly token: string | undefined;
+  /** Bound beyond loopback: then only /health and the metrics are open without the token. */
+  readonly exposed: boolean;
+}
+
+export type AccessDecision =
+  | { readonly kind: 'allow' }
+  | { readonly kind: 'forbidden'; readonly message: string }
+  | { readonly kind: 'unauthorized'; readonly message: string };
+
+export const HOOK_ROUTE = '/api/v1/hooks/:agent';
+const OPEN_WHEN_EXPOSED = new Set(['/health', '/api/v1/metrics']);
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * PURE. Host and Origin first (DNS rebinding, cross-site browsers: no token helps there), then
+ * the token for the routes that need one. The README's "Security" table is this function.
+ */
+export function decideAccess(req: AccessRequest, policy: AccessPolicy): AccessDecision {
+  const host = req.host?.toLowerCase();
+  if (host === undefined || !policy.allowedHosts.has(host)) {
+    return { kind: 'forbidden', message: `Host ${show(req.host)} is not this daemon's address` };
+  }
+  if (req.origin !== undefined && !originAllowed(req.origin, policy.allowedHosts)) {
+    return { kind: 'forbidden', message: `Origin ${show(req.origin)} may not use this API` };
+  }
+  // No token while exposed cannot happen: the daemon refuses to start that way.
+  if (policy.token === undefined || !needsToken(req, policy.exposed)) return { kind: 'allow' };
+  if (bearerMatches(req.authorization, policy.token)) return { kind: 'allow' };
+  const problem = req.authorization === undefined ? 'needs' : 'got a wrong or malformed';
+  return {
+    kind: 'unauthorized',
+    message: `${req.method} ${req.route ?? 'here'} ${problem} Authorization: Bearer <[http] token>`,
+  };
+}
+
+function needsToken(req: AccessRequest, exposed: boolean): boolean {
+  // The Claude Code hook forwarder runs on this machine inside every hook and has no token to
+  // send (it reads only daemon.json); Host/Origin checks still keep browsers out.
+  if (req.method === 'POST' && req.route === HOOK_ROUTE && req.peerLoopback) return false;
+  const safe = SAFE_METHODS.has(req.method);
+  if (!exposed) return !safe;
+  return !(safe && req.route !== undefined && OPEN_WHEN_EXPOSED.has(req.route));
+}
+
+function originAllowed(origin: string, allowedHosts: ReadonlySet<string>): boolean {
+  const lower = origin.toLowerCase();
+  return lower.startsWith('http://') && allowedHosts.has(lower.slice('http://'.length));
+}
+
+/** Constant time: both sides are hashed to equal-length digests, so not even length leaks. */
+export function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const given = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
+  if (given === undefined) return false;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+/**
+ * PURE. The Host values that name this daemon: loopback by IP and by name, the configured host,
+ * and the address the connection arrived at (what a client on the network types when the daemon
+ * is bound to 0.0.0.0).
+ */
+export function allowedHosts(
+  configuredHost: string,
+  port: number,
+  localAddress: string | undefined,
+): Set<string> {
+  const names = ['127.0.0.1', 'localhost', '[::1]', hostForHeader(configuredHost)];
+  if (localAddress !== undefined) names.push(hostForHeader(localAddress));
+  const hosts = new Set(names.map((name) => `${name}:${port}`));
+  if (port === 80) for (const name of names) hosts.add(name); // the default port goes unsaid
+  return hosts;
+}
+
+function show(value: string | undefined): string {
+  if (value === undefined) return '(none)';
+  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+}
+
+/** Every request passes here before routing, body parsing or anything else. */
+export function registerSecurity(app: FastifyInstance, security: HttpSecurity, log: Logger): void {
+  const exposed = !isLoopbackHost(security.host);
+  app.addHook('onRequest', async (req, reply) => {
+    // In-memory inject() has no TCP socket: port 80, like its default Host (localhost:80).
+    const port = req.socket.localPort ?? 80;
+    const policy = {
+      allowedHosts: allowedHosts(security.host, port, req.socket.localAddress),
+      token: security.token,
+      exposed,
+    };
+    const decision = decideAccess(accessRequest(req), policy);
+    if (decision.kind === 'allow') return;
+    log.debug({ method: req.method, url: req.url, refused: decision.kind }, decision.message);
+    if (decision.kind === 'unauthorized') reply.header('www-authenticate', 'Bearer');
+    return sendError(reply, decision.kind, decision.message);
+  });
+}
+
+function accessRequest(req: FastifyRequest): AccessRequest {
+  return {
+    method: req.method,
+    route: req.routeOptions.url,
+    host: req.headers.host,
+    origin: req.headers.origin,
+    authorization: req.headers.authorization,
+    peerLoopback: isLoopbackHost(req.socket.remoteAddress ?? ''),
+  };
+}
