@@ -27,9 +27,11 @@ export function daemonCommands(program: Command, ctx: CliContext, globals: Globa
             '(under systemd, launchd or tmux to keep it running)',
         );
       }
-      const config = await requireConfig(configLocation(ctx, globals().config));
+      const location = configLocation(ctx, globals().config);
+      const config = await requireConfig(location);
       const code = await runForeground({
         config,
+        configLocation: location,
         paths: statePaths(ctx.pathEnv),
         build: readBuildInfo(),
         stdout: ctx.stdout,

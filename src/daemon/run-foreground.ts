@@ -1,4 +1,4 @@
-import type { StatePaths } from '../config/paths.js';
+import type { ConfigLocation, StatePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { isPalError } from '../errors.js';
 import type { BuildInfo } from './build-info.js';
@@ -10,6 +10,8 @@ export interface ForegroundOptions {
   readonly paths: StatePaths;
   readonly build: BuildInfo;
   readonly stdout: (text: string) => void;
+  /** Where the config came from, for SIGHUP and file-change reloads. */
+  readonly configLocation?: ConfigLocation | undefined;
 }
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -24,8 +26,17 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   // Listen before anything is printed: a signal sent the moment the ready line appears must be
   // handled, and without a listener Node applies the default action (instant death) to it.
   const received = listenForSignal();
+  // SIGHUP's default action ends the process: the listener goes in first, like the others.
+  let onHangup: () => void = () => {
+    log.warn('SIGHUP before the daemon was ready: ignored');
+  };
+  const hangup = (): void => {
+    onHangup();
+  };
+  process.on('SIGHUP', hangup);
   const daemon = await startDaemon({ ...options, log }).catch((error: unknown) => {
     received.dispose();
+    process.off('SIGHUP', hangup);
     // Expected refusals (already running, port in use) need no stack trace in the log.
     const detail = isPalError(error)
       ? { code: error.code, message: error.message }
@@ -34,6 +45,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     flush();
     throw error;
   });
+  onHangup = () => {
+    void daemon.reload('signal');
+  };
   options.stdout(
     daemon.url === undefined
       ? `palingenesis running (pid ${process.pid}, HTTP API disabled)\n`
@@ -45,6 +59,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   const signal = await received.signal;
   received.dispose();
+  process.off('SIGHUP', hangup);
   clearInterval(keepAlive);
   log.info({ signal }, 'daemon.signal');
   const forceExit = (): void => {
