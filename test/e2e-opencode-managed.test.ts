@@ -13,6 +13,7 @@ import { spawnDaemon } from './helpers/spawn-daemon.js';
 import { createTempHome } from './helpers/temp-home.js';
 
 const CONTINUE = 'PALINGENESIS-CONTINUE: managed.';
+const INTERRUPTED = 'PALINGENESIS-INTERRUPTED: managed.';
 
 function childPids(pid: number): number[] {
   try {
@@ -44,6 +45,7 @@ describe('managed opencode serve ([opencode] manage = true)', () => {
       `directory = "${project}"`,
       '[resume]',
       `continue_prompt = "${CONTINUE}"`,
+      `interrupted_prompt = "${INTERRUPTED}"`,
       'margin_seconds = 0',
       'verify_timeout_seconds = 20',
       '',
@@ -77,7 +79,8 @@ describe('managed opencode serve ([opencode] manage = true)', () => {
 
       await fake
         .waitForRequest(
-          (r) => r.body !== undefined && lastMessageText(r.body)?.includes(CONTINUE) === true,
+          // A crash is resumed with the interrupted prompt, not the continue prompt.
+          (r) => r.body !== undefined && lastMessageText(r.body)?.includes(INTERRUPTED) === true,
           60_000,
         )
         .catch(diagnostics);
