@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { stat, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, stat, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from './helpers/run-cli.js';
 import { createTempHome, type TempHome } from './helpers/temp-home.js';
@@ -52,6 +53,8 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
       enabled: true,
       host: '127.0.0.1',
       port: 7654,
+      token: '',
+      token_file: '',
     });
   });
 
@@ -147,9 +150,9 @@ describe('palingenesis usage', () => {
       const option = await runCli(['config', 'show', '--jsn'], home.env);
       assert.equal(option.code, 2);
       assert.match(option.stderr, /unknown option '--jsn'/);
-      const background = await runCli(['daemon', 'start'], home.env);
-      assert.equal(background.code, 2);
-      assert.match(background.stderr, /--foreground/);
+      const missing = await runCli(['wake'], home.env);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /missing required argument 'id'/);
     } finally {
       await home.remove();
     }
@@ -169,5 +172,115 @@ describe('palingenesis usage', () => {
     } finally {
       await home.remove();
     }
+  });
+});
+
+describe('palingenesis config edit and set (built CLI, temp HOME)', () => {
+  let home: TempHome;
+  let path: string;
+  let scripts: string;
+  const MINE = '# mine\n[daemon]\nlog_level = "info" # keep this\n';
+  const editor = async (name: string, body: string): Promise<string> => {
+    const file = join(scripts, name);
+    await writeFile(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return file;
+  };
+  const withEditor = (vars: Record<string, string>): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...home.env, ...vars };
+    if (vars['VISUAL'] === undefined) delete env['VISUAL'];
+    return env;
+  };
+  before(async () => {
+    home = await createTempHome();
+    path = join(home.dir, '.config', 'palingenesis', 'config.toml');
+    scripts = join(home.dir, 'scripts');
+    await mkdir(scripts, { recursive: true });
+  });
+  after(async () => {
+    await home.remove();
+  });
+
+  it('edit: a valid edit is saved (mode 0600)', async () => {
+    await mkdir(join(home.dir, '.config', 'palingenesis'), { recursive: true });
+    await writeFile(path, MINE, { mode: 0o644 });
+    const append = await editor('append', `printf '[http]\\nport = 9999\\n' >> "$1"`);
+    const run = await runCli(['config', 'edit'], withEditor({ EDITOR: append }));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `saved ${path}\n`);
+    assert.equal(await readFile(path, 'utf8'), `${MINE}[http]\nport = 9999\n`);
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+  });
+
+  it('edit: an invalid edit is not saved; every problem is listed and the copy is kept', async () => {
+    await writeFile(path, MINE);
+    const bad = await editor('bad', `printf '[http]\\nport = "x"\\nhots = 1\\n' >> "$1"`);
+    const run = await runCli(['config', 'edit'], withEditor({ EDITOR: bad }));
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /not saved: your edit has 2 problems:/);
+    assert.match(run.stderr, /config\.toml:5: http\.port: expected number/);
+    assert.match(run.stderr, /config\.toml:6: http\.hots: unknown key/);
+    assert.equal(await readFile(path, 'utf8'), MINE, 'the original was touched');
+    const copy = /your edit is kept in (\S+)\.$/m.exec(run.stderr)?.[1] ?? '';
+    assert.match(await readFile(copy, 'utf8'), /port = "x"/);
+    await rm(dirname(copy), { recursive: true, force: true });
+  });
+
+  it('edit: with no file, starts from the commented default; $VISUAL wins over $EDITOR', async () => {
+    const fresh = join(home.dir, 'fresh.toml');
+    const sed = await editor('sed', `sed -i 's/^port = 7654$/port = 7655/' "$1"`);
+    const fail = await editor('fail', 'exit 3');
+    const env = withEditor({ VISUAL: sed, EDITOR: fail, PALINGENESIS_CONFIG: fresh });
+    const run = await runCli(['config', 'edit'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const text = await readFile(fresh, 'utf8');
+    assert.match(text, /^# palingenesis configuration\./);
+    assert.match(text, /^port = 7655$/m);
+
+    const failed = await runCli(['config', 'edit'], withEditor({ EDITOR: fail }));
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /the editor \(.+fail\) exited with 3; your edit is kept in /);
+    const copy = /your edit is kept in (\S+)$/m.exec(failed.stderr)?.[1] ?? '';
+    assert.ok(existsSync(copy), copy);
+    await rm(dirname(copy), { recursive: true, force: true });
+  });
+
+  it('set: numbers, booleans and strings; only that line changes, comments stay', async () => {
+    await writeFile(
+      path,
+      '# my comment\n[http]\nport = 7654 # keep\n\n# level\n[daemon]\nlog_level = "info"\n',
+    );
+    for (const [key, value] of [
+      ['http.port', '8080'],
+      ['http.enabled', 'false'],
+      ['daemon.log_level', 'debug'],
+      ['opencode.url', 'http://127.0.0.1:5000'],
+    ]) {
+      const run = await runCli(['config', 'set', key ?? '', value ?? ''], home.env);
+      assert.equal(run.code, 0, run.stderr);
+    }
+    assert.equal(
+      await readFile(path, 'utf8'),
+      '# my comment\n[http]\nport = 8080 # keep\nenabled = false\n\n# level\n[daemon]\n' +
+        'log_level = "debug"\n\n[opencode]\nurl = "http://127.0.0.1:5000"\n',
+    );
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    const shown = await runCli(['config', 'show', '--json'], home.env);
+    const config = (JSON.parse(shown.stdout) as { config: { http: { port: number } } }).config;
+    assert.equal(config.http.port, 8080);
+  });
+
+  it('set: an unknown key or a bad value is refused (exit 1) and nothing is written', async () => {
+    const before = await readFile(path, 'utf8');
+    const unknown = await runCli(['config', 'set', 'http.prot', '1'], home.env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown key "http\.prot"/);
+    const section = await runCli(['config', 'set', 'nope.port', '1'], home.env);
+    assert.equal(section.code, 1);
+    assert.match(section.stderr, /unknown key "nope\.port"/);
+    const bad = await runCli(['config', 'set', 'http.port', '70000'], home.env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not saved: .+config\.toml:3: http\.port: /s);
+    assert.equal(await readFile(path, 'utf8'), before);
+    assert.equal(existsSync(`${path}.${process.pid}.tmp`), false);
   });
 });

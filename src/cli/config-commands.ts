@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { redactSecrets, renderConfigToml, renderDefaultConfigFile } from '../config/render.js';
 import { PalError } from '../errors.js';
+import { editConfig, setConfigValue } from './config-edit.js';
 import { configLocation, invalidConfig, type CliContext } from './context.js';
 
 type GlobalOpts = () => { config?: string };
@@ -11,7 +12,7 @@ type GlobalOpts = () => { config?: string };
 export function configCommands(program: Command, ctx: CliContext, globals: GlobalOpts): void {
   const config = program
     .command('config')
-    .description('create, show and check the configuration file');
+    .description('create, show, check and change the configuration file');
 
   config
     .command('init')
@@ -76,6 +77,32 @@ export function configCommands(program: Command, ctx: CliContext, globals: Globa
       ctx.stdout(
         result.exists ? `${result.path}: valid\n` : `${result.path}: no file; defaults are valid\n`,
       );
+    });
+
+  config
+    .command('edit')
+    .description('open the config in $VISUAL/$EDITOR (else vi); saved only if it validates')
+    .addHelpText(
+      'after',
+      '\nThe editor works on a private copy (the commented default when there is no file yet).\n' +
+        'A copy that does not validate is not saved: every problem is listed with its line, the\n' +
+        'file stays as it was, and the copy is kept (its path is printed). Exit 1 then.',
+    )
+    .action(async () => {
+      await editConfig(ctx, configLocation(ctx, globals().config).path);
+    });
+
+  config
+    .command('set <key> <value>')
+    .description('set one key (e.g. http.port 8080), keeping the rest of the file as it is')
+    .addHelpText(
+      'after',
+      '\nVALUE is read as TOML when it is one the key accepts (8080, true, "text", [1, 2]), else\n' +
+        'as a string (debug, 127.0.0.1). Only that line changes, or one is added under its\n' +
+        'section; comments stay. The whole result must validate, or nothing is written (exit 1).',
+    )
+    .action(async (key: string, value: string) => {
+      await setConfigValue(ctx, configLocation(ctx, globals().config).path, key, value);
     });
 
   config

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { readHttpToken } from '../config/http-token.js';
 import { statePaths } from '../config/paths.js';
-import type { Config } from '../config/schema.js';
+import { isAlive } from '../daemon/pid-file.js';
+import { defaultConfig, type Config } from '../config/schema.js';
 import { PalError } from '../errors.js';
 import { configLocation, requireConfig, type CliContext } from './context.js';
 
@@ -26,7 +28,7 @@ export async function daemonUrl(ctx: CliContext, config: Config): Promise<string
   const path = statePaths(ctx.pathEnv).runtimeFile;
   const text = await readFile(path, 'utf8').catch(() => undefined);
   const parsed = text === undefined ? undefined : runtimeFile.safeParse(safeJson(text));
-  if (parsed?.success === true && alive(parsed.data.pid)) return parsed.data.url;
+  if (parsed?.success === true && isAlive(parsed.data.pid)) return parsed.data.url;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${String(config.http.port)}`;
 }
@@ -80,15 +82,6 @@ function codeFor(status: number): PalError['code'] {
   return 'internal';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error instanceof Error && 'code' in error && error.code === 'EPERM';
-  }
-}
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -107,6 +100,31 @@ export async function connectDaemon(
   ctx: CliContext,
   configFlag: string | undefined,
 ): Promise<{ config: Config; client: DaemonClient }> {
-  const config = await requireConfig(configLocation(ctx, configFlag));
-  return { config, client: createDaemonClient(await daemonUrl(ctx, config)) };
+  const config = await usableConfig(ctx, configFlag);
+  // Sent on every request: which routes need it is the daemon's decision (README "Security").
+  const token = await readHttpToken(config.http);
+  const headers: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
+  return { config, client: createDaemonClient(await daemonUrl(ctx, config), headers) };
+}
+
+/**
+ * The config, or — when the file is broken but a daemon runs (it keeps its last good config) —
+ * the defaults with a warning, so that `status`, `pause` or `daemon reload` still reach it.
+ */
+export async function usableConfig(
+  ctx: CliContext,
+  configFlag: string | undefined,
+): Promise<Config> {
+  try {
+    return await requireConfig(configLocation(ctx, configFlag));
+  } catch (error) {
+    const runtime = await readFile(statePaths(ctx.pathEnv).runtimeFile, 'utf8').catch(
+      () => undefined,
+    );
+    if (!(error instanceof PalError) || error.code !== 'config_invalid' || runtime === undefined)
+      throw error;
+    ctx.stderr(`palingenesis: warning: ${error.message}\n(using the running daemon's address)\n`);
+    return defaultConfig();
+  }
 }

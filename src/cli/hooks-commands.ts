@@ -115,7 +115,10 @@ function requireAgent(agent: string): void {
 }
 
 /** The daemon's own view: `[claude_code] config_dir` when set, else $CLAUDE_CONFIG_DIR, else ~/.claude. */
-async function hookFiles(ctx: CliContext, configFlag: string | undefined): Promise<HookFiles> {
+export async function hookFiles(
+  ctx: CliContext,
+  configFlag: string | undefined,
+): Promise<HookFiles> {
   const config = await requireConfig(configLocation(ctx, configFlag));
   const configured = config.claude_code.config_dir;
   return {
@@ -128,11 +131,11 @@ async function hookFiles(ctx: CliContext, configFlag: string | undefined): Promi
 }
 
 /** dist/palingenesis-hook.js, beside the dist/cli/ folder this file is built into. */
-function hookScriptPath(): string {
+export function hookScriptPath(): string {
   return fileURLToPath(new URL('../palingenesis-hook.js', import.meta.url));
 }
 
-function expectedCommand(files: HookFiles, script: string): string {
+export function expectedCommand(files: HookFiles, script: string): string {
   return buildHookCommand({
     node: process.execPath,
     script,

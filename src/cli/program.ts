@@ -3,9 +3,14 @@ import { readBuildInfo } from '../daemon/build-info.js';
 import { isPalError } from '../errors.js';
 import { classifyCommand } from './classify-command.js';
 import { configCommands } from './config-commands.js';
+import { controlCommands } from './control-commands.js';
 import type { CliContext } from './context.js';
 import { daemonCommands } from './daemon-commands.js';
+import { doctorCommand } from './doctor.js';
 import { hooksCommands } from './hooks-commands.js';
+import { mcpCommands } from './mcp-commands.js';
+import { observeCommands } from './observe-commands.js';
+import { serviceCommands } from './service-commands.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const EXIT_CODES_HELP = `
@@ -14,6 +19,7 @@ Exit codes:
   1  failure (invalid configuration, I/O error, daemon failed)
   2  usage error (unknown command or option, missing argument)
   3  the daemon is already running
+  4  the daemon is not running, or does not answer
 
 Files:
   config  --config FILE > $PALINGENESIS_CONFIG > $XDG_CONFIG_HOME/palingenesis/config.toml
@@ -32,9 +38,14 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', EXIT_CODES_HELP);
   const globals = (): { config?: string } => program.opts();
   daemonCommands(program, ctx, globals);
+  controlCommands(program, ctx, globals);
   configCommands(program, ctx, globals);
   classifyCommand(program, ctx, ctx.readStdin);
   hooksCommands(program, ctx, globals);
+  observeCommands(program, ctx, globals);
+  mcpCommands(program, ctx, globals);
+  serviceCommands(program, ctx, globals);
+  doctorCommand(program, ctx, globals);
   return program;
 }
 

@@ -14,7 +14,7 @@ describe('defaults', () => {
       { daemon, http, otel, opencode },
       {
         daemon: { log_level: 'info' },
-        http: { enabled: true, host: '127.0.0.1', port: 7654 },
+        http: { enabled: true, host: '127.0.0.1', port: 7654, token: '', token_file: '' },
         otel: { metrics_enabled: true },
         opencode: {
           enabled: true,
@@ -39,7 +39,13 @@ describe('defaults', () => {
   it('a partial section keeps the defaults of the keys it omits', () => {
     const result = parseConfigText('[http]\nport = 9000\n');
     assert.ok(result.ok);
-    assert.deepEqual(result.config.http, { enabled: true, host: '127.0.0.1', port: 9000 });
+    assert.deepEqual(result.config.http, {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 9000,
+      token: '',
+      token_file: '',
+    });
   });
 
   it('metrics can be switched off', () => {
@@ -93,6 +99,16 @@ describe('invalid files name the key and the line', () => {
         { key: 'http.extra', line: 4, message: /unknown key/ },
         { key: 'otel.metrics_enabled', line: 6, message: /expected boolean/ },
       ],
+    ],
+    [
+      'a token with a space (the message does not echo it)',
+      '[http]\ntoken = "two words"\n',
+      [{ key: 'http.token', line: 2, message: /^visible ASCII characters only, no spaces$/ }],
+    ],
+    [
+      'a relative token_file',
+      '[http]\ntoken_file = "token.txt"\n',
+      [{ key: 'http.token_file', line: 2, message: /absolute path/ }],
     ],
     ['TOML syntax error', '[http]\nport = \n', [{ key: '', line: 2, message: /TOML syntax/ }]],
     [
@@ -175,12 +191,12 @@ describe('rendering', () => {
 
   it('redacts values whose key names a secret, at any depth', () => {
     const redacted = redactSecrets({
-      http: { token: 'abc', host: 'h' },
+      http: { token: 'abc', token_file: '/run/token', host: 'h' },
       notify: [{ webhook_url: 'https://x/y' }],
       opencode: { password: '' },
     });
     assert.deepEqual(redacted, {
-      http: { token: REDACTED, host: 'h' },
+      http: { token: REDACTED, token_file: '/run/token', host: 'h' },
       notify: [{ webhook_url: REDACTED }],
       opencode: { password: '' },
     });

@@ -3,6 +3,8 @@ import type { ZodType } from 'zod';
 import { CONFIG_SECTIONS, defaultConfig, type Config } from './schema.js';
 
 const SECRET_KEY = /(token|password|secret|webhook|api_key)/i;
+/** `token_file` and the like name where a secret is kept, not the secret: the path is shown. */
+const SECRET_PATH_KEY = /_file$/i;
 export const REDACTED = '<redacted>';
 
 /**
@@ -14,7 +16,8 @@ export function redactSecrets<T>(value: T): T {
 }
 
 function redactValue(value: unknown, key: string): unknown {
-  if (SECRET_KEY.test(key) && value !== '' && value !== null && value !== undefined) {
+  const secret = SECRET_KEY.test(key) && !SECRET_PATH_KEY.test(key);
+  if (secret && value !== '' && value !== null && value !== undefined) {
     return REDACTED;
   }
   if (Array.isArray(value)) return value.map((item) => redactValue(item, key));

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -29,6 +30,19 @@ const httpSection = z.strictObject({
     .max(65535)
     .default(7654)
     .describe('TCP port to bind; 0 picks a free one (the ready line tells which).'),
+  token: z
+    .string()
+    .regex(/^[\x21-\x7e]*$/, 'visible ASCII characters only, no spaces')
+    .default('')
+    .describe(
+      'Bearer token control routes require (all but /health and metrics when host is not ' +
+        'loopback); empty: none. Never shown.',
+    ),
+  token_file: z
+    .string()
+    .refine((path) => path === '' || isAbsolute(path), 'must be an absolute path')
+    .default('')
+    .describe('Absolute path of a file (mode 0600, yours) holding the token, instead of token.'),
 });
 
 const otelSection = z.strictObject({

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { applyControl, daemonState, type DaemonFacts } from '../core/daemon-state.js';
 import { openAuditLog } from '../events/audit-log.js';
 import { createEventBus } from '../events/bus.js';
+import { createEventStream } from '../events/stream.js';
 import { systemClock } from '../jobs/clock.js';
 import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
 import { createStateStore } from '../resume/store.js';
@@ -14,17 +15,28 @@ import { createAdapters, createSupervisor } from './wiring.js';
 import { PalError } from '../errors.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
+import { httpSecurityFor } from '../config/http-token.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import type { BuildInfo } from './build-info.js';
 import { loadState } from '../state/state-file.js';
 import { acquirePidFile } from './pid-file.js';
-import type { StatePaths } from '../config/paths.js';
+import type { ConfigLocation, StatePaths } from '../config/paths.js';
+import {
+  diffConfig,
+  liveView,
+  mergeLive,
+  readNewConfig,
+  watchConfigFile,
+  type ReloadOutcome,
+} from './reload.js';
 
 export interface DaemonOptions {
   readonly config: Config;
   readonly paths: StatePaths;
   readonly build: BuildInfo;
   readonly log: Logger;
+  /** Where the config came from: reloads read it again. Absent: no reloads (tests, embedders). */
+  readonly configLocation?: ConfigLocation | undefined;
 }
 
 export interface RunningDaemon {
@@ -33,11 +45,17 @@ export interface RunningDaemon {
   readonly info: DaemonInfo;
   /** Graceful stop: refuse new requests, finish in-flight ones, close everything. Idempotent. */
   stop(): Promise<void>;
+  /** Reads the config again: applies what can change live, keeps the rest; invalid → rejected. */
+  reload(trigger: 'signal' | 'file' | 'api'): Promise<ReloadOutcome>;
 }
 
 /** The composition root: the only place where the daemon's parts are constructed and wired. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, paths, build, log } = options;
+  // The sections a reload may change are read through this holder (see reload.ts).
+  const holder = { current: config };
+  // Before any side effect: a bad token file or an exposed bind without a token ends here.
+  const security = config.http.enabled ? await httpSecurityFor(config.http) : undefined;
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const pidLock = await acquirePidFile(paths.pidFile, process.pid);
   const cleanups: (() => Promise<void> | void)[] = [() => pidLock.release()];
@@ -69,6 +87,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       audit.close();
     });
     bus.subscribe(audit.append);
+    const events = createEventStream({
+      clock: systemClock,
+      onDrop: ({ bufferedBytes, error }) => {
+        log.warn({ bufferedBytes, err: error }, 'event stream client dropped: too slow or gone');
+      },
+      onCloseError: (error) => {
+        log.warn({ err: error }, 'event stream client could not be closed');
+      },
+    });
+    bus.subscribe(events.publish);
+    cleanups.push(() => {
+      events.disconnectAll();
+    });
 
     let paused = false;
     // The engine reports changes through onChange, which reads the engine: a late-bound reference.
@@ -99,7 +130,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const running = createResumeEngine({
       clock: systemClock,
       random: Math.random,
-      config,
+      config: liveView(holder),
       adapters: agents.adapters,
       bus,
       log,
@@ -151,9 +182,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (config.http.enabled) {
       const claude = agents.claude;
       const app = createHttpApp({
+        security,
         info,
         control,
         metrics,
+        events,
         log,
         hooks: (agent, payload) => {
           if (agent !== 'claude-code' || claude === undefined) return false;
@@ -189,10 +222,37 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await Promise.all(watchers);
     });
     running.poke();
+
+    const reload = async (trigger: 'signal' | 'file' | 'api'): Promise<ReloadOutcome> => {
+      if (options.configLocation === undefined) return { ok: false, problems: ['no config file'] };
+      const next = await readNewConfig(options.configLocation);
+      if (!next.ok) {
+        log.error(
+          { trigger, problems: next.problems },
+          'config.rejected: the last good config stays',
+        );
+        bus.emit({ type: 'config.rejected', at: Date.now(), trigger, problems: next.problems });
+        return next;
+      }
+      const diff = diffConfig(holder.current, next.config);
+      holder.current = mergeLive(holder.current, next.config);
+      log.level = holder.current.daemon.log_level;
+      running.poke();
+      log.info({ trigger, ...diff }, 'config.reloaded');
+      bus.emit({ type: 'config.reloaded', at: Date.now(), trigger, ...diff });
+      return { ok: true, diff, config: holder.current };
+    };
+    if (options.configLocation !== undefined) {
+      const watcher = watchConfigFile(options.configLocation.path, () => void reload('file'));
+      cleanups.push(() => {
+        watcher.close();
+      });
+    }
     let stopping: Promise<void> | undefined;
     return {
       url,
       info,
+      reload,
       stop() {
         stopping ??= (async () => {
           log.info('daemon.stopping');

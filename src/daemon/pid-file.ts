@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { PalError } from '../errors.js';
 
@@ -63,13 +64,22 @@ export async function readPid(path: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * Signal 0 checks existence (EPERM: it exists but is someone else's). A zombie — dead, not yet
+ * reaped by its parent — still answers signal 0: /proc tells, where there is one.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return isCode(error, 'EPERM');
+    if (!isCode(error, 'EPERM')) return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
+import type { EventStream } from '../events/stream.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { DaemonControl, DaemonInfo } from './control.js';
 import { codeForClientStatus, sendError } from './errors.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { hookRoutes } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -18,6 +20,8 @@ export interface HttpDeps {
   readonly log: Logger;
   /** Takes an agent's hook payload; false when that agent is not enabled. */
   readonly hooks?: ((agent: string, payload: unknown) => boolean) | undefined;
+  /** The live event stream (`GET /api/v1/events`); absent in tests that do not need it. */
+  readonly events?: EventStream | undefined;
   /** Bind host and token; absent (in-memory tests): loopback, no token. Host checks always run. */
   readonly security?: HttpSecurity | undefined;
 }
@@ -43,6 +47,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   sessionControlRoutes(app, deps.control);
   if (deps.metrics) metricsRoutes(app, deps.metrics);
   if (deps.hooks) hookRoutes(app, deps.hooks);
+  if (deps.events) eventRoutes(app, deps.events);
 
   // A known path asked with another method is 405 with Allow, not 404. Routes are all
   // registered above, so the table is complete before the server answers anything.

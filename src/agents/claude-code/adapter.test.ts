@@ -162,6 +162,24 @@ describe('the Claude Code adapter over a Claude directory', () => {
     assert.equal(classify(stop.evidence, Date.now()).reason, 'overloaded');
   });
 
+  it('a hook naming a transcript outside Claude Code’s directory is not followed', async () => {
+    const outside = join(tmpdir(), `palingenesis-not-claude-${String(process.pid)}.jsonl`);
+    await writeFile(outside, prompt('z1', 'not a transcript of ours'));
+    try {
+      adapter.acceptHook({
+        hook_event_name: 'SessionStart',
+        session_id: 'forged',
+        transcript_path: outside,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A followed file would show up as a busy session named after the file.
+      const id = `palingenesis-not-claude-${String(process.pid)}`;
+      assert.equal(seen.filter((o) => 'ref' in o && o.ref.sessionId === id).length, 0);
+    } finally {
+      await rm(outside, { force: true });
+    }
+  });
+
   it('a malformed hook payload is reported, not fatal; spooled hooks were replayed', async () => {
     adapter.acceptHook({ nothing: true });
     await until('malformed', () => seen.find((o) => o.kind === 'malformed'));

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CLAUDE_RESUME_MODES } from '../../config/schema.js';
 import {
@@ -94,6 +94,17 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     sessionId: state.sessionId,
     directory: state.cwd,
   });
+
+  /**
+   * Hook payloads are not authenticated (any local process can post one): only a transcript
+   * inside Claude Code's own directory is ever followed.
+   */
+  function ownTranscript(path: string): boolean {
+    const inside = relative(resolve(options.claudeDir), resolve(path));
+    return (
+      path.endsWith('.jsonl') && inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)
+    );
+  }
 
   function track(path: string, fromEnd: boolean): Tracked {
     const existing = tracked.get(path);
@@ -278,7 +289,9 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
       const h = hook.data;
       const entry =
         bySession.get(h.session_id) ??
-        (h.transcript_path === undefined ? undefined : track(h.transcript_path, false));
+        (h.transcript_path !== undefined && ownTranscript(h.transcript_path)
+          ? track(h.transcript_path, false)
+          : undefined);
       if (entry === undefined) continue;
       if (h.cwd !== undefined) entry.state.cwd ??= h.cwd;
       await readTranscript(entry, false);

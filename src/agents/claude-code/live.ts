@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isAlive } from '../../daemon/pid-file.js';
 
 /**
  * One interactive Claude Code process, from `<claude dir>/sessions/<pid>.json`. Only the fields
@@ -90,24 +90,8 @@ function paneId(tmux: string): string {
   return match === null ? tmux : match[0];
 }
 
-/**
- * Signal 0 checks existence (EPERM: it exists but is someone else's). A zombie — killed, not yet
- * reaped by its parent — still answers signal 0 but is dead: /proc tells, where there is one.
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if (!isCode(error, 'EPERM')) return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    const end = stat.lastIndexOf(')');
-    return stat.slice(end + 2, end + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
+/** Whether the process runs (a zombie does not count). */
+export const pidAlive = isAlive;
 
 function parseJson(text: string): unknown {
   try {

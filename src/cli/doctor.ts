@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { defaultConfig } from '../config/schema.js';
+import { configLocation, type CliContext } from './context.js';
+import { connectDaemon, createDaemonClient, daemonUrl } from './daemon-client.js';
+import {
+  agentVersionCheck,
+  configCheck,
+  daemonCheck,
+  hooksCheck,
+  portCheck,
+  type Check,
+  type CheckStatus,
+} from './doctor-checks.js';
+import { EXIT } from './exit-codes.js';
+
+type Globals = () => { config?: string };
+
+const SYMBOLS: Readonly<Record<CheckStatus, string>> = { ok: '✓', warn: '!', fail: '✗' };
+// Not a terminal (a pipe, a log, CI): words that grep and every font handle.
+const WORDS: Readonly<Record<CheckStatus, string>> = { ok: 'ok', warn: 'warn', fail: 'FAIL' };
+
+export function doctorCommand(program: Command, ctx: CliContext, globals: Globals): void {
+  program
+    .command('doctor')
+    .description('check the config, the daemon, the agents, the hooks and the port; suggest fixes')
+    .option('--json', 'print JSON: {"ok", "checks": [{name, status, finding, fix?}]}')
+    .addHelpText(
+      'after',
+      '\nEach line is ok, warn (works, but could be better) or FAIL, with a fix.\n' +
+        'Exit 0 when nothing failed (warnings allowed), 1 otherwise.',
+    )
+    .action(async (opts: { json?: boolean }) => {
+      const checks = await runChecks(ctx, globals().config);
+      const ok = checks.every((c) => c.status !== 'fail');
+      if (opts.json === true) {
+        ctx.stdout(`${JSON.stringify({ ok, checks }, null, 2)}\n`);
+      } else {
+        ctx.stdout(renderChecks(checks, process.stdout.isTTY ? SYMBOLS : WORDS));
+      }
+      process.exitCode = ok ? EXIT.ok : EXIT.failure;
+    });
+}
+
+export async function runChecks(ctx: CliContext, configFlag: string | undefined): Promise<Check[]> {
+  const loaded = await loadConfig(configLocation(ctx, configFlag));
+  // An invalid config still lets the rest be checked, against the defaults.
+  const config = loaded.ok ? loaded.config : defaultConfig();
+  const client = loaded.ok
+    ? (await connectDaemon(ctx, configFlag)).client
+    : createDaemonClient(await daemonUrl(ctx, config));
+  const daemon = await daemonCheck(client, config);
+  const hooks = async (): Promise<Check> => {
+    if (!config.claude_code.enabled) {
+      return { name: 'hooks', status: 'ok', finding: 'not checked: [claude_code] enabled = false' };
+    }
+    if (!loaded.ok) {
+      return { name: 'hooks', status: 'warn', finding: 'not checked: the config is invalid' };
+    }
+    return hooksCheck(ctx, configFlag);
+  };
+  const [port, opencode, claude, hooked] = await Promise.all([
+    portCheck(config, daemon.reachable),
+    agentVersionCheck({
+      name: 'opencode',
+      binary: config.opencode.binary,
+      enabled: config.opencode.enabled,
+      // Only a managed server is started from the binary; otherwise the daemon uses the URL.
+      required: config.opencode.manage,
+      configKey: 'opencode',
+      install: 'npm install -g opencode-ai',
+    }),
+    agentVersionCheck({
+      name: 'claude-code',
+      binary: config.claude_code.binary,
+      enabled: config.claude_code.enabled,
+      required: true,
+      configKey: 'claude_code',
+      install: 'npm install -g @anthropic-ai/claude-code',
+    }),
+    hooks(),
+  ]);
+  return [configCheck(loaded), daemon.check, port, opencode, claude, hooked];
+}
+
+export function renderChecks(
+  checks: readonly Check[],
+  marks: Readonly<Record<CheckStatus, string>>,
+): string {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  const markWidth = Math.max(...Object.values(marks).map((m) => m.length));
+  const indent = ' '.repeat(markWidth + width + 2);
+  return checks
+    .map((c) => {
+      const line = `${marks[c.status].padEnd(markWidth)} ${c.name.padEnd(width)} ${c.finding}\n`;
+      return c.fix === undefined || c.status === 'ok' ? line : `${line}${indent}fix: ${c.fix}\n`;
+    })
+    .join('');
+}
