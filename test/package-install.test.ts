@@ -55,7 +55,7 @@ describe('the npm package', () => {
         env: { ...process.env, HOME: dir },
       });
       assert.match(help.stdout, /^Usage: palingenesis /);
-      assert.match(help.stdout, /daemon\s+run the daemon/);
+      assert.match(help.stdout, /daemon\s+start, stop, restart, reload or check the daemon/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
