@@ -132,7 +132,7 @@ describe('daemon lifecycle and control commands (built CLI, temp HOME)', () => {
     assert.equal((await cli('resume', '--session', SESSION)).code, 0);
   });
 
-  it('wake, cancel and new-session: unknown ids exit 1 naming them; cancel drops the job', async () => {
+  it('wake, cancel and new-session: unknown ids exit 1 naming them; cancel drops the job; a forced new session is attempted', async () => {
     const unknown = await cli('wake', 'nope');
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no session nope is known/);
@@ -149,6 +149,20 @@ describe('daemon lifecycle and control commands (built CLI, temp HOME)', () => {
       json.sessions.map((s) => [s.id, s.state, s.nextWakeAt]),
       [[SESSION, 'idle', null]],
     );
+    const unknownNew = await cli('new-session', 'nope');
+    assert.equal(unknownNew.code, 1);
+    assert.match(unknownNew.stderr, /no session nope is known/);
+    // The configured binary does not exist: the forced new session is attempted, fails clearly,
+    // and is retried later.
+    const fresh = await cli('new-session', SESSION);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.equal(fresh.stdout, `session ${SESSION}: a new session with a handoff is starting\n`);
+    await eventually('the attempt to fail', 10_000, async () => {
+      const audit = await readFile(home.state.auditFile, 'utf8');
+      return /"type":"resume\.failed".*cannot run \/nonexistent\/claude/.test(audit)
+        ? true
+        : undefined;
+    });
   });
 
   it('reload: an invalid file is rejected and the daemon keeps running; a valid edit applies live', async () => {
@@ -174,6 +188,21 @@ describe('daemon lifecycle and control commands (built CLI, temp HOME)', () => {
     });
   });
 
+  it('daemon restart stops the running daemon and starts a new one', async () => {
+    const before = await cli('daemon', 'status', '--json');
+    const { pid } = JSON.parse(before.stdout) as { pid: number };
+    const restart = await cli('daemon', 'restart');
+    assert.equal(restart.code, 0, restart.stderr);
+    assert.match(
+      restart.stdout,
+      new RegExp(
+        `^palingenesis stopped \\(pid ${String(pid)}\\)\npalingenesis started \\(pid (\\d+)\\), listening on `,
+      ),
+    );
+    const after = JSON.parse((await cli('daemon', 'status', '--json')).stdout) as { pid: number };
+    assert.notEqual(after.pid, pid);
+  });
+
   it('daemon stop waits for a graceful exit and keeps the state; stop again is a no-op', async () => {
     const stop = await cli('daemon', 'stop');
     assert.equal(stop.code, 0, stop.stderr);
@@ -186,7 +215,11 @@ describe('daemon lifecycle and control commands (built CLI, temp HOME)', () => {
       state.sessions.map((s) => [s.sessionId, s.paused === true, s.lastStop?.reason]),
       [[SESSION, false, 'rate_limit']],
     );
-    assert.deepEqual(state.jobs, [], 'the cancelled job came back');
+    // The retry of the forced new session survived the stop.
+    assert.deepEqual(
+      (state.jobs as { action: string }[]).map((j) => j.action),
+      ['new_session'],
+    );
     await assert.rejects(readFile(home.state.runtimeFile, 'utf8'), { code: 'ENOENT' });
     const again = await cli('daemon', 'stop');
     assert.equal(again.code, 0);

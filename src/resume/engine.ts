@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentAdapter, Observation, SessionRef } from '../agents/adapter.js';
 import type { Config } from '../config/schema.js';
 import { classify } from '../core/classify.js';
-import { decide, type ResumePolicy } from '../core/decide.js';
+import { backoffMs, decide, type ResumePolicy } from '../core/decide.js';
 import {
   addJob,
   findJob,
@@ -112,9 +112,22 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     attempts: number,
     stoppedAt: number,
     handled?: string,
+    retryOf?: ResumeJob['action'],
   ): void {
     const now = clock.now();
-    const decision = decide(stop, { attempts }, policyOf(deps.config), now, deps.random());
+    const policy = policyOf(deps.config);
+    const jitter = deps.random();
+    let decision = decide(stop, { attempts }, policy, now, jitter);
+    // A failed new session (forced by a person, or after an exhausted context) is retried as a
+    // new session, with backoff: the stop's own reason would otherwise say "resume the old one".
+    if (retryOf === 'new_session' && 'dueAt' in decision) {
+      decision = {
+        ...decision,
+        action: 'new_session',
+        dueAt: now + backoffMs(decision.attempt, policy, jitter),
+        why: `new session failed; backoff attempt ${String(decision.attempt)}`,
+      };
+    }
     bus.emit({
       type: 'decision.made',
       at: now,

@@ -26,6 +26,8 @@ export interface ExecuteDeps extends EngineDeps {
     stop: StopReason,
     attempts: number,
     stoppedAt: number,
+    handled?: string,
+    retryOf?: ResumeJob['action'],
   ) => void;
 }
 
@@ -129,7 +131,7 @@ export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> 
       detail: `retry after ${failure.type}`,
       evidence: { agent: job.agent },
     };
-    d.reschedule(ref, stop, job.attempt, job.stoppedAt);
+    d.reschedule(ref, stop, job.attempt, job.stoppedAt, undefined, job.action);
   } finally {
     d.onChange();
   }
