@@ -382,7 +382,7 @@ describe('the installed hook command (built forwarder)', () => {
       assert.equal(run.stderr.split('\n').length, 2, `one stderr line: ${run.stderr}`);
       assert.deepEqual(await spooled(), [PAYLOAD], name);
       const [file] = await readdir(spool);
-      assert.match(file ?? '', /^\d{13}-\d+-[0-9a-f]{8}\.json$/);
+      assert.match(file ?? '', /^\d{13}-\d+-\d{6}-[0-9a-f]{8}\.json$/);
       assert.equal((await stat(join(spool, file ?? ''))).mode & 0o777, 0o600);
       assert.ok(run.ms < 3000, `${name}: the hook took ${run.ms} ms`);
       await rm(spool, { recursive: true, force: true });

@@ -18,13 +18,13 @@ describe('hook spool', () => {
     assert.equal(spoolDir('/state', 'claude-code'), '/state/spool/claude-code');
   });
 
-  it('writes each payload whole, mode 0600, named <epoch ms>-<pid>-<random>.json', async () => {
+  it('writes each payload whole, mode 0600, named <epoch ms>-<pid>-<sequence>-<random>.json', async () => {
     const dir = join(root, 'write', 'spool', 'claude-code');
     const payload = '{"hook_event_name":"Stop","text":"ünï"}\n';
     const before = Date.now();
     const path = await writeSpoolEntry(dir, payload);
     const name = path.slice(dir.length + 1);
-    const match = /^(\d{13})-(\d+)-[0-9a-f]{8}\.json$/.exec(name);
+    const match = /^(\d{13})-(\d+)-\d{6}-[0-9a-f]{8}\.json$/.exec(name);
     assert.ok(match, name);
     assert.ok(Number(match[1]) >= before && Number(match[1]) <= Date.now());
     assert.equal(Number(match[2]), process.pid);

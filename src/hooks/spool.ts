@@ -17,13 +17,18 @@ export function spoolDir(stateDir: string, agent: SpoolAgent): string {
   return join(stateDir, 'spool', agent);
 }
 
+let sequence = 0;
+
 /**
- * Writes one payload as `<epoch ms>-<pid>-<random>.json` (mode 0600) and returns its path. The bytes
+ * Writes one payload as `<epoch ms>-<pid>-<sequence>-<random>.json` (mode 0600) and returns its path. The bytes
  * go to a temp name that does not end in `.json` first, so a reader never sees half an entry.
  */
 export async function writeSpoolEntry(dir: string, payload: string | Uint8Array): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const base = `${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Within one process, the sequence keeps arrival order for entries written in the same ms.
+  sequence += 1;
+  const seq = String(sequence).padStart(6, '0');
+  const base = `${Date.now()}-${process.pid}-${seq}-${randomBytes(4).toString('hex')}`;
   const temp = join(dir, `.${base}.tmp`);
   const path = join(dir, `${base}.json`);
   try {

@@ -301,6 +301,23 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     }
   }
 
+  /** A stop the transcript does not show (yet), judged from a hook's or a result's own words. */
+  function reportOwnWords(
+    entry: Tracked,
+    judged: Extract<ReturnType<typeof readClaudeLine>, { kind: 'stop' }>,
+    source: 'hook' | 'result',
+  ): void {
+    entry.reported = `stopped:${entry.state.phaseUuid ?? ''}`;
+    emit?.({
+      kind: 'stopped',
+      ref: ref(entry.state),
+      evidence: claudeEvidence(judged),
+      recordedAt: options.now(),
+      messageId: `${source}:${entry.state.phaseUuid ?? entry.state.sessionId}`,
+      at: options.now(),
+    });
+  }
+
   /**
    * A StopFailure is the fastest signal, but its transcript line (with the exact `resetsAt`) may
    * follow ~100 ms later: wait briefly for it, and judge the hook's own words only if it never
@@ -321,15 +338,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
       });
     }
     if (moved()) return;
-    entry.reported = `stopped:${entry.state.phaseUuid ?? ''}`;
-    emit?.({
-      kind: 'stopped',
-      ref: ref(entry.state),
-      evidence: claudeEvidence(judged),
-      recordedAt: options.now(),
-      messageId: `hook:${entry.state.phaseUuid ?? entry.state.sessionId}`,
-      at: options.now(),
-    });
+    reportOwnWords(entry, judged, 'hook');
   }
 
   async function tick(): Promise<void> {
@@ -413,15 +422,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         // A run that ended on a context overflow says so only in its result line.
         const judged = exit.result === undefined ? undefined : readClaudeLine(exit.result);
         if (judged?.kind === 'stop' && entry.state.phase !== 'stopped') {
-          entry.reported = `stopped:${entry.state.phaseUuid ?? ''}`;
-          emit?.({
-            kind: 'stopped',
-            ref: ref(entry.state),
-            evidence: claudeEvidence(judged),
-            recordedAt: options.now(),
-            messageId: `result:${entry.state.phaseUuid ?? sessionId}`,
-            at: options.now(),
-          });
+          reportOwnWords(entry, judged, 'result');
         }
       })
       .catch((error: unknown) => {
