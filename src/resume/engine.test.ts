@@ -145,6 +145,12 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     await settle();
     assert.deepEqual(adapter.prompts, [], 'a paused session was resumed');
     assert.equal(engine.sessions()[0]?.state, 'waiting', 'the held job was dropped');
+    await clock.advance(60_000);
+    assert.deepEqual(
+      [engine.snapshot().pendingResumes, engine.snapshot().overdueSeconds],
+      [1, 60],
+      'a held job is pending and overdue',
+    );
     assert.equal((await engine.command('ses_1', 'resume')).ok, true);
     await until('the released job', () => adapter.prompts.length === 1);
     const controls = events.filter((e) => e.type === 'session.control').map((e) => e.command);
@@ -220,6 +226,8 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     assert.deepEqual(engine.snapshot(), {
       activeSessions: { opencode: 1, 'claude-code': 0 },
       retryAttempts: 0,
+      pendingResumes: 0,
+      overdueSeconds: 0,
       steps: { completed: 1, total: 3 },
     });
     assert.deepEqual(adapter.prompts, [], 'never act while the agent retries by itself');

@@ -293,6 +293,14 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     return { ok: true, session: updated };
   }
 
+  /** Jobs not being carried out right now: how many, and how late the latest-overdue one is. */
+  function waitingJobs(): { pendingResumes: number; overdueSeconds: number } {
+    const now = clock.now();
+    const waiting = store.get().jobs.filter((j) => !scheduler.active().has(jobKey(j)));
+    const late = waiting.reduce((most, j) => Math.max(most, now - j.dueAt), 0);
+    return { pendingResumes: waiting.length, overdueSeconds: late / 1000 };
+  }
+
   return {
     command,
     totals: () => store.get().totals,
@@ -342,6 +350,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
         'claude-code': live.busyCount('claude-code'),
       },
       retryAttempts: store.get().jobs.filter((j) => j.attempt > 1).length,
+      ...waitingJobs(),
       steps: live.currentSteps(),
     }),
     adapters: () => deps.adapters.values(),

@@ -106,7 +106,12 @@ describe('resume metrics', () => {
   });
 
   it('gauges read the session snapshot at scrape time', async () => {
-    const v = await values(setup({ steps: { completed: 3, total: 5 } }).registry);
+    const v = await values(
+      setup({ steps: { completed: 3, total: 5 }, pendingResumes: 2, overdueSeconds: 90.5 })
+        .registry,
+    );
+    assert.equal(v.get('palingenesis_resumes_pending'), 2);
+    assert.equal(v.get('palingenesis_resume_overdue_seconds'), 90.5);
     assert.equal(v.get('palingenesis_active_sessions{agent=opencode}'), 2);
     assert.equal(v.get('palingenesis_active_sessions{agent=claude-code}'), 0);
     assert.equal(v.get('palingenesis_retry_attempts'), 1);

@@ -7,6 +7,10 @@ export interface SessionSnapshot {
   readonly activeSessions: Readonly<Record<AgentKind, number>>;
   /** Pending or running resume jobs past their first attempt. */
   readonly retryAttempts: number;
+  /** Resume jobs waiting for their time (or held by a pause). */
+  readonly pendingResumes?: number | undefined;
+  /** How far the most overdue waiting job is past its due time, in seconds; 0 when none. */
+  readonly overdueSeconds?: number | undefined;
   /** Todo items of the most recently active session, when it has a list. */
   readonly steps?: { readonly completed: number; readonly total: number } | undefined;
 }
@@ -169,9 +173,21 @@ function registerSessionGauges(registry: Registry, snapshot: () => SessionSnapsh
       const now = snapshot();
       for (const agent of AGENTS) active.set({ agent }, now.activeSessions[agent]);
       retries.set(now.retryAttempts);
+      pending.set(now.pendingResumes ?? 0);
+      overdue.set(now.overdueSeconds ?? 0);
       completed.set(now.steps?.completed ?? 0);
       total.set(now.steps?.total ?? 0);
     },
+  });
+  const pending = new Gauge({
+    name: 'palingenesis_resumes_pending',
+    help: 'Resume jobs waiting for their wake time (or held while paused).',
+    registers: [registry],
+  });
+  const overdue = new Gauge({
+    name: 'palingenesis_resume_overdue_seconds',
+    help: 'How long the most overdue waiting resume job is past its wake time; 0 when none.',
+    registers: [registry],
   });
   const retries = new Gauge({
     name: 'palingenesis_retry_attempts',
