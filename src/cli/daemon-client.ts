@@ -23,12 +23,19 @@ const runtimeFile = z.object({ pid: z.number().int(), url: z.url() });
 const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** The daemon's URL: the runtime file when it names a live process, else the configured address. */
-export async function daemonUrl(ctx: CliContext, config: Config): Promise<string> {
-  const path = statePaths(ctx.pathEnv).runtimeFile;
+/** `<state dir>/daemon.json` as the daemon wrote it, or undefined when absent or unreadable. */
+export async function readRuntimeFile(
+  path: string,
+): Promise<{ pid: number; url: string } | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   const parsed = text === undefined ? undefined : runtimeFile.safeParse(safeJson(text));
-  if (parsed?.success === true && isAlive(parsed.data.pid)) return parsed.data.url;
+  return parsed?.success === true ? parsed.data : undefined;
+}
+
+/** The daemon's URL: the runtime file when it names a live process, else the configured address. */
+export async function daemonUrl(ctx: CliContext, config: Config): Promise<string> {
+  const runtime = await readRuntimeFile(statePaths(ctx.pathEnv).runtimeFile);
+  if (runtime !== undefined && isAlive(runtime.pid)) return runtime.url;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${String(config.http.port)}`;
 }
@@ -119,9 +126,7 @@ export async function usableConfig(
   try {
     return await requireConfig(configLocation(ctx, configFlag));
   } catch (error) {
-    const runtime = await readFile(statePaths(ctx.pathEnv).runtimeFile, 'utf8').catch(
-      () => undefined,
-    );
+    const runtime = await readRuntimeFile(statePaths(ctx.pathEnv).runtimeFile);
     if (!(error instanceof PalError) || error.code !== 'config_invalid' || runtime === undefined)
       throw error;
     ctx.stderr(`palingenesis: warning: ${error.message}\n(using the running daemon's address)\n`);

@@ -10,7 +10,7 @@ import { isAlive, readPid } from '../daemon/pid-file.js';
 import { runForeground } from '../daemon/run-foreground.js';
 import { PalError } from '../errors.js';
 import { configLocation, requireConfig, type CliContext } from './context.js';
-import { createDaemonClient, daemonUrl, usableConfig } from './daemon-client.js';
+import { createDaemonClient, daemonUrl, readRuntimeFile, usableConfig } from './daemon-client.js';
 import { formatDuration } from './format.js';
 
 type GlobalOpts = () => { config?: string };
@@ -169,8 +169,8 @@ async function startDetached(
     }
     if ((await readPid(paths.pidFile)) === pid) {
       if (!httpEnabled) return `palingenesis started (pid ${String(pid)}); HTTP API disabled`;
-      const runtime = await readFile(paths.runtimeFile, 'utf8').catch(() => undefined);
-      const url = runtime === undefined ? undefined : runtimeUrl(runtime, pid);
+      const runtime = await readRuntimeFile(paths.runtimeFile);
+      const url = runtime?.pid === pid ? runtime.url : undefined;
       if (url !== undefined) {
         const healthy = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })
           .then((r) => r.ok)
@@ -184,15 +184,6 @@ async function startDetached(
     'internal',
     `the daemon (pid ${String(pid)}) did not answer within ${String(START_TIMEOUT_MS / 1000)} s; see ${outPath}`,
   );
-}
-
-function runtimeUrl(text: string, pid: number): string | undefined {
-  try {
-    const value = JSON.parse(text) as { pid?: unknown; url?: unknown };
-    return value.pid === pid && typeof value.url === 'string' ? value.url : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** SIGTERM, then wait for the process to be gone. Not running is fine: stop is idempotent. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PalError } from '../errors.js';
 import { STREAM_HEADER } from '../events/stream.js';
 import type { DaemonClient } from './daemon-client.js';
+import { delay } from '../node-util.js';
 
 /** One SSE event as the daemon framed it; `data` is checked by the caller. */
 export interface StreamMessage {
@@ -73,7 +74,7 @@ export async function readEvents(
         options.onNotice(`lost the daemon (${describe(error)}); reconnecting`);
       }
     }
-    await sleep(BACKOFF_MS[state.failures - 1] ?? MAX_BACKOFF_MS, options.signal);
+    await delay(BACKOFF_MS[state.failures - 1] ?? MAX_BACKOFF_MS, options.signal);
   }
 }
 
@@ -166,20 +167,4 @@ function describe(error: unknown): string {
     return error.cause instanceof Error ? error.cause.message : error.message;
   }
   return String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import { createReadStream, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { delay, hasCode, readRange } from '../node-util.js';
 
 /** Where the next read of a followed file starts; `ino` tells a rotated file from the old one. */
 export interface FilePosition {
@@ -105,7 +106,7 @@ export async function followLines(
         position = { offset: position.offset, ino: info.ino };
       }
     }
-    await sleep(POLL_MS, signal);
+    await delay(POLL_MS, signal);
   }
 }
 
@@ -113,45 +114,16 @@ async function statIfExists(path: string): Promise<Stats | undefined> {
   try {
     return await stat(path);
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (hasCode(error, 'ENOENT')) return undefined;
     throw error;
   }
-}
-
-function isMissing(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && error.code === 'ENOENT';
 }
 
 async function openIfExists(path: string): Promise<FileHandle | undefined> {
   try {
     return await open(path, 'r');
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (hasCode(error, 'ENOENT')) return undefined;
     throw error;
   }
-}
-
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
-  if (end <= start) return Buffer.alloc(0);
-  const handle = await openIfExists(path);
-  if (handle === undefined) return Buffer.alloc(0);
-  try {
-    const buffer = Buffer.alloc(end - start);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { PalError } from '../errors.js';
+import { hasCode } from '../node-util.js';
 
 export interface PidLock {
   readonly path: string;
@@ -23,7 +24,7 @@ export async function acquirePidFile(path: string, pid: number): Promise<PidLock
       }
       return lock(path, pid);
     } catch (error) {
-      if (!isCode(error, 'EEXIST')) throw error;
+      if (!hasCode(error, 'EEXIST')) throw error;
     }
     const holder = await readPid(path);
     if (holder !== undefined && holder !== pid && isAlive(holder)) {
@@ -59,7 +60,7 @@ export async function readPid(path: string): Promise<number | undefined> {
     const pid = Number.parseInt(text.trim(), 10);
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
   } catch (error) {
-    if (isCode(error, 'ENOENT')) return undefined;
+    if (hasCode(error, 'ENOENT')) return undefined;
     throw error;
   }
 }
@@ -72,7 +73,7 @@ export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
-    if (!isCode(error, 'EPERM')) return false;
+    if (!hasCode(error, 'EPERM')) return false;
   }
   try {
     const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
@@ -81,8 +82,4 @@ export function isAlive(pid: number): boolean {
   } catch {
     return true;
   }
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
 }

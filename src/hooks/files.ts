@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chmod, open, readFile, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
+import { errorCode } from '../node-util.js';
 
 export interface ExistingFile {
   readonly bytes: Buffer;
@@ -100,8 +101,4 @@ export async function removeCreatedDirs(dir: string, topmost: string | null): Pr
     }
     current = dirname(current);
   }
-}
-
-export function errorCode(error: unknown): unknown {
-  return error instanceof Error && 'code' in error ? error.code : undefined;
 }

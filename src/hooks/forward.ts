@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { errorCode } from '../node-util.js';
 import { spoolDir, writeSpoolEntry, type SpoolAgent } from './spool.js';
 
 /** Give up on the daemon after this and spool instead. */
@@ -41,7 +42,7 @@ async function readDaemonInfo(path: string): Promise<{ pid: number; url: string 
   try {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    return code(error) === 'ENOENT'
+    return errorCode(error) === 'ENOENT'
       ? 'daemon not running (no daemon.json)'
       : `${path}: ${message(error)}`;
   }
@@ -61,7 +62,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return code(error) === 'EPERM'; // alive, but another user's
+    return errorCode(error) === 'EPERM'; // alive, but another user's
   }
 }
 
@@ -95,13 +96,9 @@ function post(url: URL, body: Buffer, timeoutMs: number): Promise<number | strin
   });
 }
 
-function code(error: unknown): unknown {
-  return error instanceof Error && 'code' in error ? error.code : undefined;
-}
-
 function message(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const errCode = code(error);
+  const errCode = errorCode(error);
   return typeof errCode === 'string' && !error.message.includes(errCode)
     ? `${errCode} ${error.message}`
     : error.message;

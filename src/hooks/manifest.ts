@@ -2,7 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { PalError } from '../errors.js';
-import { errorCode, writeAtomically } from './files.js';
+import { errorCode } from '../node-util.js';
+import { writeAtomically } from './files.js';
 import { CLAUDE_HOOK_EVENTS } from './settings-view.js';
 
 /**

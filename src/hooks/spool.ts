@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode } from '../node-util.js';
 
 export type SpoolAgent = 'claude-code';
 
@@ -112,8 +113,4 @@ async function moveToMalformed(dir: string, name: string): Promise<void> {
   const target = join(dir, 'malformed');
   await mkdir(target, { recursive: true, mode: 0o700 });
   await rename(join(dir, name), join(target, name));
-}
-
-function errorCode(error: unknown): unknown {
-  return error instanceof Error && 'code' in error ? error.code : undefined;
 }

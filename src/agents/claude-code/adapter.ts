@@ -13,7 +13,8 @@ import { claudeEvidence } from './evidence.js';
 import { runHeadless, type HeadlessRun } from './headless.js';
 import { createJsonlTail, type JsonlTail } from './jsonl-tail.js';
 import { readClaudeLine } from './lines.js';
-import { isCode, pidAlive, scanLiveSessions, type LiveClaude } from './live.js';
+import { hasCode } from '../../node-util.js';
+import { pidAlive, scanLiveSessions, type LiveClaude } from './live.js';
 import { paneRefusal, tmuxSocketOf, typeInto } from './tmux.js';
 import {
   applyTranscriptLine,
@@ -124,7 +125,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
   async function scanTranscripts(): Promise<Tracked[]> {
     const fresh: Tracked[] = [];
     const projects = await readdir(projectsDir).catch((error: unknown) => {
-      if (isCode(error, 'ENOENT')) return [];
+      if (hasCode(error, 'ENOENT')) return [];
       throw error;
     });
     for (const project of projects) {

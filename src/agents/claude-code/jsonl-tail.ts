@@ -1,4 +1,5 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { hasCode, readRange } from '../../node-util.js';
 
 export interface TailRead {
   /** Complete lines appended since the last read, parsed. */
@@ -30,7 +31,7 @@ export function createJsonlTail(path: string, options: { fromEnd?: boolean } = {
   return {
     async read() {
       const info = await stat(path).catch((error: unknown) => {
-        if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+        if (hasCode(error, 'ENOENT')) return undefined;
         throw error;
       });
       if (info === undefined) return { values: [], malformed: 0, restarted: false };
@@ -59,16 +60,4 @@ export function createJsonlTail(path: string, options: { fromEnd?: boolean } = {
       return { values, malformed, restarted };
     },
   };
-}
-
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
-  if (end <= start) return Buffer.alloc(0);
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isAlive } from '../../daemon/pid-file.js';
+import { hasCode } from '../../node-util.js';
 
 /**
  * One interactive Claude Code process, from `<claude dir>/sessions/<pid>.json`. Only the fields
@@ -53,7 +54,7 @@ export async function scanLiveSessions(
   isAlive: (pid: number) => boolean = pidAlive,
 ): Promise<LiveScan> {
   const names = await readdir(dir).catch((error: unknown) => {
-    if (isCode(error, 'ENOENT')) return [];
+    if (hasCode(error, 'ENOENT')) return [];
     throw error;
   });
   const sessions: LiveClaude[] = [];
@@ -99,8 +100,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-export function isCode(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
 }

@@ -1,0 +1,47 @@
+// Small Node.js helpers shared across the daemon, the CLI and the hook forwarder. Node built-ins
+// only: the forwarder imports this file, and it must start fast.
+import { open } from 'node:fs/promises';
+
+/** The `code` of a Node.js system error (`ENOENT`, `EPERM`, …), or undefined. */
+export function errorCode(error: unknown): unknown {
+  return error instanceof Error && 'code' in error ? error.code : undefined;
+}
+
+/** Whether `error` is a Node.js system error with this code. */
+export function hasCode(error: unknown, code: string): boolean {
+  return errorCode(error) === code;
+}
+
+/** Bytes [start, end) of a file; empty when the range is empty or the file is gone. */
+export async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+  if (end <= start) return Buffer.alloc(0);
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    if (hasCode(error, 'ENOENT')) return undefined;
+    throw error;
+  });
+  if (handle === undefined) return Buffer.alloc(0);
+  try {
+    const buffer = Buffer.alloc(end - start);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts first; never rejects. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
