@@ -31,7 +31,14 @@ async function startPalingenesis(): Promise<Target> {
     homeDir: dir,
   });
   const base = defaultConfig();
-  const config = { ...base, http: { ...base.http, host: '127.0.0.1', port: 0 } };
+  // No agents: the developer's own opencode (:4096) and ~/.claude must neither be touched nor
+  // add their polling to what is measured.
+  const config = {
+    ...base,
+    http: { ...base.http, host: '127.0.0.1', port: 0 },
+    opencode: { ...base.opencode, enabled: false },
+    claude_code: { ...base.claude_code, enabled: false },
+  };
   const logger = createDaemonLogger(paths.logFile, 'warn');
   const daemon = await startDaemon({ config, paths, build: readBuildInfo(), log: logger.log });
   if (daemon.url === undefined) throw new Error('the daemon started without HTTP');

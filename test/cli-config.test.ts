@@ -48,6 +48,7 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
       'claude_code',
       'resume',
       'metrics',
+      'notifications',
     ]);
     assert.deepEqual((shown.config as { http: unknown }).http, {
       enabled: true,
@@ -115,6 +116,32 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
       assert.doesNotMatch(run.stdout, /hunter2/);
       assert.match(run.stdout, /<redacted>/);
     }
+  });
+
+  it('OTLP export headers are never shown: config show (TOML, JSON) and config set', async () => {
+    const path = join(home.dir, 'otel.toml');
+    await writeFile(
+      path,
+      '[otel]\nheaders = { Authorization = "Bearer hunter3", "X-Org" = "o1" }\n',
+    );
+    for (const args of [
+      ['config', 'show'],
+      ['config', 'show', '--json'],
+    ]) {
+      const run = await runCli([...args, '--config', path], home.env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(run.stdout, /hunter3|o1/);
+      assert.match(run.stdout, /Authorization/);
+      assert.match(run.stdout, /X-Org/);
+    }
+    const set = await runCli(
+      ['config', 'set', 'otel.headers', '{ Authorization = "Bearer hunter4" }', '--config', path],
+      home.env,
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /otel\.headers = <redacted>/);
+    assert.doesNotMatch(set.stdout + set.stderr, /hunter4/);
+    assert.match(await readFile(path, 'utf8'), /Bearer hunter4/);
   });
 
   it('an explicit --config that does not exist is an error, not silent defaults', async () => {

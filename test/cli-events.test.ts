@@ -38,6 +38,7 @@ describe('events and logs (built CLI, real daemon)', () => {
   });
 
   it('GET /api/v1/events: SSE frames with rising ids; Last-Event-ID replays exactly the missed', async () => {
+    // Event 1 is daemon.started; a reader without Last-Event-ID gets live events only.
     const first = await openSse(`${daemon.url}/api/v1/events`);
     try {
       assert.equal(first.status, 200);
@@ -47,8 +48,8 @@ describe('events and logs (built CLI, real daemon)', () => {
       assert.deepEqual(
         got.map((m) => [m.id, m.event]),
         [
-          ['1', 'daemon.state_changed'],
           ['2', 'daemon.state_changed'],
+          ['3', 'daemon.state_changed'],
         ],
         daemon.stderrTail(),
       );
@@ -65,13 +66,13 @@ describe('events and logs (built CLI, real daemon)', () => {
     }
 
     await toggle(daemon);
-    const again = await openSse(`${daemon.url}/api/v1/events`, { 'last-event-id': '2' });
+    const again = await openSse(`${daemon.url}/api/v1/events`, { 'last-event-id': '3' });
     try {
       const missed = await again.waitForMessages(2);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(
         again.messages.map((m) => m.id),
-        ['3', '4'],
+        ['4', '5'],
       );
       assert.deepEqual(
         missed.map((m) => (JSON.parse(m.data) as { to: string }).to),
@@ -87,12 +88,16 @@ describe('events and logs (built CLI, real daemon)', () => {
     const human = await runCli(['events', ...configArgs], env);
     assert.equal(human.code, 0, human.stderr);
     const lines = human.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 4, human.stdout);
+    assert.equal(lines.length, 5, human.stdout);
     assert.match(
       lines[0] ?? '',
-      new RegExp(`^${TIME} {2}daemon\\.state_changed {2}monitoring → paused {2}#1$`),
+      new RegExp(`^${TIME} {2}daemon\\.started {8}version \\S+, pid \\d+ {2}#1$`),
     );
-    assert.match(lines[3] ?? '', /paused → monitoring {2}#4$/);
+    assert.match(
+      lines[1] ?? '',
+      new RegExp(`^${TIME} {2}daemon\\.state_changed {2}monitoring → paused {2}#2$`),
+    );
+    assert.match(lines[4] ?? '', /paused → monitoring {2}#5$/);
     assert.ok(!human.stdout.includes('\u001b['), 'no colour when stdout is not a terminal');
 
     const json = await runCli(['events', '--json', ...configArgs], env);
@@ -103,25 +108,25 @@ describe('events and logs (built CLI, real daemon)', () => {
       .map((line) => JSON.parse(line) as { type: string; to: string });
     assert.deepEqual(
       events.map((e) => e.to),
-      ['paused', 'monitoring', 'paused', 'monitoring'],
+      [undefined, 'paused', 'monitoring', 'paused', 'monitoring'],
     );
 
-    const sinceId = await runCli(['events', '--since', '3', '--json', ...configArgs], env);
+    const sinceId = await runCli(['events', '--since', '4', '--json', ...configArgs], env);
     assert.equal(sinceId.stdout.trimEnd().split('\n').length, 1, sinceId.stdout);
     const sinceTime = await runCli(['events', '--since', '10m', ...configArgs], env);
-    assert.equal(sinceTime.stdout.trimEnd().split('\n').length, 4, sinceTime.stdout);
+    assert.equal(sinceTime.stdout.trimEnd().split('\n').length, 5, sinceTime.stdout);
     const bad = await runCli(['events', '--since', 'yesterday', ...configArgs], env);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--since takes/);
   });
 
   it('`events --follow` prints a live event, and Ctrl-C ends it with exit 0', async () => {
-    const follower = spawnCli(['events', '--follow', '--since', '3', ...configArgs], env);
+    const follower = spawnCli(['events', '--follow', '--since', '4', ...configArgs], env);
     try {
-      // Event 4 is replayed on connect: once it is printed, the follower is subscribed.
-      await follower.waitForStdout(/#4\n/);
+      // Event 5 is replayed on connect: once it is printed, the follower is subscribed.
+      await follower.waitForStdout(/#5\n/);
       await post(daemon, '/api/v1/pause');
-      await follower.waitForStdout(/monitoring → paused {2}#5\n/);
+      await follower.waitForStdout(/monitoring → paused {2}#6\n/);
       assert.equal(await follower.stop('SIGINT'), 0, follower.stderr());
       assert.equal(follower.stdout().trimEnd().split('\n').length, 2, follower.stdout());
     } finally {
@@ -176,11 +181,11 @@ describe('events and logs (built CLI, real daemon)', () => {
       );
 
       // A new daemon on the same HOME (another port, found again through daemon.json): its
-      // ids start at 1 again, and the follower, told so, prints its events too.
+      // ids start at 1 again (daemon.started), and the follower, told so, prints its events too.
       daemon = await spawnDaemon(CONFIG, { home: daemon.home });
       const before = follower.stdout();
       await post(daemon, '/api/v1/pause');
-      await follower.waitForStdout(/monitoring → paused {2}#1\n$/, 20_000);
+      await follower.waitForStdout(/monitoring → paused {2}#2\n$/, 20_000);
       assert.ok(follower.stdout().startsWith(before));
       assert.match(follower.stderr(), /reconnected/);
       assert.equal(await follower.stop('SIGINT'), 0, follower.stderr());

@@ -13,6 +13,7 @@ import {
 } from './helpers/daemon-api.js';
 import { startHarness, type OpencodeHarness } from './helpers/opencode-harness.js';
 import { spawnDaemon, type SpawnedDaemon } from './helpers/spawn-daemon.js';
+import { promtoolCheckMetrics, requireTool } from './helpers/tools.js';
 
 const CONTINUE = 'PALINGENESIS-CONTINUE: carry on.';
 const HANDOFF_INTRO = 'PALINGENESIS-HANDOFF follows.';
@@ -176,16 +177,22 @@ describe('end to end with real opencode', () => {
     h.fake.enqueue(...rateLimitedTurn(4));
     await h.client.promptAsync(session.id, 'Survive a daemon restart.');
     await untilWaiting(session.id).catch(failWith);
+    const before = await daemonMetrics(daemon.url);
+    const savesBefore = sample(before, 'palingenesis_saves_total');
+    const savedBefore = sample(before, 'palingenesis_time_saved_seconds_total');
+    assert.ok(savesBefore >= 1, 'earlier tests made no save to carry over');
     assert.equal(await daemon.stop('SIGKILL'), null);
     daemon = await spawnDaemon(daemon.config, { home: daemon.home });
     await h.fake.waitForRequest(isContinue, 20_000).catch(failWith);
+    // The lifetime totals came back from the state file, and this resume added exactly one save.
+    const after = await eventually('the save to be counted', 20_000, async () => {
+      const m = await daemonMetrics(daemon.url);
+      return sample(m, 'palingenesis_saves_total') > savesBefore ? m : undefined;
+    }).catch(failWith);
+    assert.equal(sample(after, 'palingenesis_saves_total'), savesBefore + 1);
+    assert.ok(sample(after, 'palingenesis_time_saved_seconds_total') >= savedBefore + 300);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal(h.fake.requests().filter(isContinue).length, 1, 'resumed more than once');
-    const families = await daemonMetrics(daemon.url);
-    assert.ok(
-      sample(families, 'palingenesis_saves_total') >= 1,
-      'lifetime saves lost across restart',
-    );
     await untilTurnFinished(session.id);
   });
 
@@ -197,6 +204,8 @@ describe('end to end with real opencode', () => {
       if (withFile) await writeFile(handoffPath, marker);
       else await rm(handoffPath, { force: true });
       const task = `Refactor module ${withFile ? 'A' : 'B'} completely.`;
+      const opencode = { agent: 'opencode' };
+      const before = await daemonMetrics(daemon.url);
       const session = await h.client.createSession('overflowing');
       h.fake.enqueue({ kind: 'context_overflow' }, { kind: 'context_overflow' });
       h.fake.setDefault({ kind: 'ok', text: 'Picked up from the handoff.' });
@@ -222,10 +231,57 @@ describe('end to end with real opencode', () => {
       );
       assert.ok(started, 'no session.started event for the old session');
       assert.notEqual(started.sessionId, session.id);
+      const metrics = await daemonMetrics(daemon.url);
+      for (const name of [
+        'palingenesis_context_exhaustions_total',
+        'palingenesis_sessions_started_total',
+      ]) {
+        assert.equal(sample(metrics, name, opencode), sample(before, name, opencode) + 1, name);
+      }
       if (started.sessionId !== undefined) await untilTurnFinished(started.sessionId);
       await rm(handoffPath, { force: true });
     });
   }
+
+  it('context overflow that opencode compacts by itself: no new session, no backup, no resume', async () => {
+    h.fake.reset();
+    const opencode = { agent: 'opencode' };
+    const before = await daemonMetrics(daemon.url);
+    const session = await h.client.createSession('compacts by itself');
+    h.fake.enqueue(
+      { kind: 'context_overflow' },
+      { kind: 'ok', text: '## Objective\n- Say hello.' },
+      { kind: 'ok', text: 'Hello again, after compaction.' },
+    );
+    await h.client.promptAsync(session.id, 'Say hello, at length.');
+    await untilTurnFinished(session.id);
+    // The stop the daemon saw is the completed turn after the compaction, not the overflow.
+    const listed = await eventually('the completed turn to be judged', 10_000, async () => {
+      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+      return found?.lastStop?.reason === 'completed' ? found : undefined;
+    }).catch(failWith);
+    assert.equal(listed.state, 'idle');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const audit = (await readAudit(daemon.home.state.auditFile)).filter(
+      (e) => e.sessionId === session.id || e.fromSessionId === session.id,
+    );
+    const types = audit.map((e) => e.type);
+    for (const never of ['resume.scheduled', 'session.started', 'resume.started']) {
+      assert.ok(
+        !types.includes(never),
+        `${never} after a successful compaction: ${types.join(' ')}`,
+      );
+    }
+    const backups = await readdir(join(daemon.home.state.dir, 'backups')).catch(() => []);
+    assert.ok(!backups.some((f) => f.includes(session.id)), 'the session was backed up');
+    const metrics = await daemonMetrics(daemon.url);
+    for (const name of [
+      'palingenesis_context_exhaustions_total',
+      'palingenesis_sessions_started_total',
+    ]) {
+      assert.equal(sample(metrics, name, opencode), sample(before, name, opencode), name);
+    }
+  });
 
   it('a session that stopped before the daemon started is discovered and resumed', async () => {
     // The daemon is down while the session stops. It comes back with its state (so the stops it
@@ -282,5 +338,17 @@ describe('end to end with real opencode', () => {
     assert.equal(stops[0], 'crash', `stops recorded: ${stops.join(', ')}`);
     assert.equal(trail.filter((e) => e.type === 'resume.started').length, 1);
     await untilTurnFinished(session.id);
+  });
+
+  it('after all of the above, the exposition passes promtool and no label carries a session id', async (t) => {
+    const body = await (await fetch(`${daemon.url}/api/v1/metrics`)).text();
+    const sessionIds = (await daemonSessions(daemon.url)).map((s) => s.id);
+    assert.ok(sessionIds.length >= 5, `only ${sessionIds.length} sessions tracked`);
+    for (const id of sessionIds) assert.ok(!body.includes(id), `session id ${id} in the metrics`);
+    assert.doesNotMatch(body, /"ses_/, 'an opencode session id is a label value');
+    const promtool = requireTool(t, 'promtool');
+    if (promtool === undefined) return;
+    const result = promtoolCheckMetrics(promtool, body);
+    assert.equal(result.status, 0, result.output);
   });
 });

@@ -73,7 +73,10 @@ export async function setConfigValue(
     );
   }
   await writeConfigFile(path, edit.text);
-  const shown = String(redactSecrets({ [found.key]: value })[found.key]);
+  // Nested under its section: some secrets are known by their path (`otel.headers`).
+  const shown = String(
+    redactSecrets({ [found.section]: { [found.key]: value } })[found.section]?.[found.key],
+  );
   ctx.stdout(`${original === undefined ? 'created' : 'updated'} ${path}: ${dotted} = ${shown}\n`);
 }
 

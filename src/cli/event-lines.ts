@@ -112,6 +112,10 @@ function factsOf(e: DaemonEvent, o: LineOptions): string {
       return oneLine(e.reason);
     case 'daemon.state_changed':
       return `${e.from} → ${e.to}`;
+    case 'daemon.started':
+      return `version ${e.version}, pid ${e.pid}`;
+    case 'daemon.stopped':
+      return `after ${formatDuration(e.uptimeSeconds * 1000)}`;
     default:
       return genericFacts(e);
   }

@@ -9,6 +9,7 @@ import { daemonCommands } from './daemon-commands.js';
 import { doctorCommand } from './doctor.js';
 import { hooksCommands } from './hooks-commands.js';
 import { mcpCommands } from './mcp-commands.js';
+import { notifyCommands } from './notify-commands.js';
 import { observeCommands } from './observe-commands.js';
 import { serviceCommands } from './service-commands.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   hooksCommands(program, ctx, globals);
   observeCommands(program, ctx, globals);
   mcpCommands(program, ctx, globals);
+  notifyCommands(program, ctx, globals);
   serviceCommands(program, ctx, globals);
   doctorCommand(program, ctx, globals);
   return program;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from './parse.js';
 import { configDir, resolveConfigLocation, stateDir, type PathEnv } from './paths.js';
-import { REDACTED, redactSecrets, renderDefaultConfigFile } from './render.js';
+import { REDACTED, redactSecrets, renderConfigToml, renderDefaultConfigFile } from './render.js';
 import { defaultConfig } from './schema.js';
 
 describe('defaults', () => {
@@ -15,7 +15,14 @@ describe('defaults', () => {
       {
         daemon: { log_level: 'info' },
         http: { enabled: true, host: '127.0.0.1', port: 7654, token: '', token_file: '' },
-        otel: { metrics_enabled: true },
+        otel: {
+          metrics_enabled: true,
+          traces_enabled: false,
+          logs_enabled: false,
+          endpoint: 'http://127.0.0.1:4318',
+          service_name: 'palingenesis',
+          headers: {},
+        },
         opencode: {
           enabled: true,
           url: 'http://127.0.0.1:4096',
@@ -110,6 +117,34 @@ describe('invalid files name the key and the line', () => {
       '[http]\ntoken_file = "token.txt"\n',
       [{ key: 'http.token_file', line: 2, message: /absolute path/ }],
     ],
+    [
+      'OpenTelemetry: a bad endpoint, an empty service name, a bad header name and value',
+      [
+        '[otel]',
+        'traces_enabled = "yes"',
+        'endpoint = "grpc://127.0.0.1:4317"',
+        'service_name = ""',
+        '[otel.headers]',
+        'Authorization = "Bearer a\\nb"',
+        '"x y" = "1"',
+        'n = 5',
+        '',
+      ].join('\n'),
+      [
+        { key: 'otel.traces_enabled', line: 2, message: /expected boolean/ },
+        { key: 'otel.endpoint', line: 3, message: /URL/ },
+        { key: 'otel.service_name', line: 4, message: />=1/ },
+        // The value is a secret: the message must not echo it.
+        { key: 'otel.headers.Authorization', line: 6, message: /^visible ASCII characters/ },
+        { key: 'otel.headers.x y', line: 7, message: /^not a valid HTTP header name$/ },
+        { key: 'otel.headers.n', line: 8, message: /expected string/ },
+      ],
+    ],
+    [
+      'an OTLP endpoint with a query',
+      'otel.endpoint = "http://collector:4318/?a=1"\n',
+      [{ key: 'otel.endpoint', line: 1, message: /query/ }],
+    ],
     ['TOML syntax error', '[http]\nport = \n', [{ key: '', line: 2, message: /TOML syntax/ }]],
     [
       'duplicate key',
@@ -200,5 +235,26 @@ describe('rendering', () => {
       notify: [{ webhook_url: REDACTED }],
       opencode: { password: '' },
     });
+  });
+
+  it('every value of otel.headers is a secret, whatever its name; elsewhere headers are not', () => {
+    const parsed = parseConfigText(
+      '[otel]\nheaders = { Authorization = "Bearer abc", "X-Scope-OrgID" = "t1" }\n',
+    );
+    assert.ok(parsed.ok);
+    assert.deepEqual(redactSecrets(parsed.config).otel.headers, {
+      Authorization: REDACTED,
+      'X-Scope-OrgID': REDACTED,
+    });
+    const shown = renderConfigToml(parsed.config);
+    assert.doesNotMatch(shown, /Bearer abc|t1/);
+    assert.match(shown, /^\[otel\.headers\]\nAuthorization = "<redacted>"$/m);
+    // An event's evidence keeps a provider's headers (retry-after is what the wait is based on).
+    const evidence = { evidence: { headers: { 'retry-after': '5' } } };
+    assert.deepEqual(redactSecrets(evidence), evidence);
+  });
+
+  it('the default file writes a table key inline, so it stays in its section', () => {
+    assert.match(renderDefaultConfigFile(), /^\[otel\]\n(?:.*\n)*?headers = \{\}\n/m);
   });
 });

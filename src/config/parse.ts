@@ -43,7 +43,8 @@ export function parseConfigText(text: string): ParseResult {
 }
 
 function toIssues(issue: z.core.$ZodIssue, lines: ReadonlyMap<string, number>): ConfigIssue[] {
-  const base = issue.path.map(String);
+  // Array indices stay numbers: `notifications.channels[1].url` names the second table.
+  const base = issue.path.map((part) => (typeof part === 'number' ? part : String(part)));
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => locate([...base, key], lines, 'unknown key'));
   }
@@ -52,14 +53,24 @@ function toIssues(issue: z.core.$ZodIssue, lines: ReadonlyMap<string, number>): 
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_key') return issue.issues.map((i) => i.message).join('; ');
+  if (issue.code === 'invalid_union' && 'options' in issue && issue.options !== undefined) {
+    return `expected one of ${issue.options.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
   if (issue.code === 'invalid_value') {
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
   return issue.message;
 }
 
-function locate(path: string[], lines: ReadonlyMap<string, number>, message: string): ConfigIssue {
-  const key = path.join('.');
+function locate(
+  path: readonly (string | number)[],
+  lines: ReadonlyMap<string, number>,
+  message: string,
+): ConfigIssue {
+  const key = path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('');
   for (let n = path.length; n > 0; n--) {
     const line = lines.get(path.slice(0, n).join('.'));
     if (line !== undefined) return { key, line, message };

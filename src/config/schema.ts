@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { CHANNELS_EXAMPLE, notificationsSection } from './notifications-schema.js';
 
 /**
  * The one schema that holds every configuration key, its type and its default. Sections are
@@ -45,11 +46,41 @@ const httpSection = z.strictObject({
     .describe('Absolute path of a file (mode 0600, yours) holding the token, instead of token.'),
 });
 
+/** RFC 9110 token: what an HTTP header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 const otelSection = z.strictObject({
   metrics_enabled: z
     .boolean()
     .default(true)
     .describe('Serve Prometheus metrics at GET /api/v1/metrics. When false nothing is collected.'),
+  traces_enabled: z
+    .boolean()
+    .default(false)
+    .describe('Send a trace per stop (detect, decide, wait, resume) over OTLP/HTTP to endpoint.'),
+  logs_enabled: z
+    .boolean()
+    .default(false)
+    .describe('Send every log record over OTLP/HTTP to endpoint too (the log file stays).'),
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => !/[?#]/.test(url), 'must not have a query or a fragment')
+    .default('http://127.0.0.1:4318')
+    .describe(
+      'OTLP/HTTP base URL (a Collector, Jaeger, Tempo); /v1/traces and /v1/logs are added.',
+    ),
+  service_name: z
+    .string()
+    .min(1)
+    .default('palingenesis')
+    .describe('service.name of the resource the traces and logs carry.'),
+  headers: z
+    .record(
+      z.string().regex(HEADER_NAME, 'not a valid HTTP header name'),
+      z.string().regex(/^[\t\x20-\x7e]*$/, 'visible ASCII characters, spaces and tabs only'),
+    )
+    .default({})
+    .describe('Headers sent with every export, e.g. { Authorization = "Bearer …" }. Never shown.'),
 });
 
 const opencodeSection = z.strictObject({
@@ -198,7 +229,11 @@ const metricsSection = z.strictObject({
 export const CONFIG_SECTIONS = [
   { name: 'daemon', description: 'The daemon process.', schema: daemonSection },
   { name: 'http', description: 'The HTTP API.', schema: httpSection },
-  { name: 'otel', description: 'Telemetry: Prometheus metrics.', schema: otelSection },
+  {
+    name: 'otel',
+    description: 'Telemetry: Prometheus metrics; OpenTelemetry traces and logs (OTLP/HTTP).',
+    schema: otelSection,
+  },
   { name: 'opencode', description: 'The opencode agent.', schema: opencodeSection },
   { name: 'claude_code', description: 'The Claude Code agent.', schema: claudeCodeSection },
   {
@@ -207,6 +242,12 @@ export const CONFIG_SECTIONS = [
     schema: resumeSection,
   },
   { name: 'metrics', description: 'Metric estimates.', schema: metricsSection },
+  {
+    name: 'notifications',
+    description: 'Notifications: webhook, ntfy, Discord, Slack, Telegram (see the README).',
+    schema: notificationsSection,
+    example: CHANNELS_EXAMPLE,
+  },
 ] as const;
 
 export const configSchema = z.strictObject({
@@ -217,6 +258,7 @@ export const configSchema = z.strictObject({
   claude_code: claudeCodeSection.prefault({}),
   resume: resumeSection.prefault({}),
   metrics: metricsSection.prefault({}),
+  notifications: notificationsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

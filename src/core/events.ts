@@ -121,6 +121,19 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     ...session,
     command: z.enum(['pause', 'resume', 'wake', 'cancel', 'new_session']),
   }),
+  /** The daemon is up: listening (when the API is enabled) and watching its agents. */
+  z.object({
+    type: z.literal('daemon.started'),
+    ...base,
+    version: z.string(),
+    pid: z.number().int(),
+  }),
+  /** The daemon is stopping (SIGTERM, SIGINT, `daemon stop`): the last event of its run. */
+  z.object({
+    type: z.literal('daemon.stopped'),
+    ...base,
+    uptimeSeconds: z.number().nonnegative(),
+  }),
   /** A new configuration was accepted: what took effect now, and what waits for a restart. */
   z.object({
     type: z.literal('config.reloaded'),

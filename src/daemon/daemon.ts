@@ -1,7 +1,8 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { join } from 'node:path';
 import { applyControl, daemonState, type DaemonFacts } from '../core/daemon-state.js';
@@ -17,6 +18,8 @@ import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
 import { httpSecurityFor } from '../config/http-token.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
+import { createNotifier } from '../notify/notifier.js';
+import { createOtel, type Otel } from '../telemetry/otel.js';
 import type { BuildInfo } from './build-info.js';
 import { loadState } from '../state/state-file.js';
 import { acquirePidFile } from './pid-file.js';
@@ -37,6 +40,10 @@ export interface DaemonOptions {
   readonly log: Logger;
   /** Where the config came from: reloads read it again. Absent: no reloads (tests, embedders). */
   readonly configLocation?: ConfigLocation | undefined;
+  /** Sends every log line to a stream too (for `[otel] logs_enabled`); absent: logs stay local. */
+  readonly teeLog?: ((stream: DestinationStream) => () => void) | undefined;
+  /** The environment agents are found and run in (HOME, CLAUDE_CONFIG_DIR, PATH…); default: ours. */
+  readonly env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface RunningDaemon {
@@ -48,6 +55,9 @@ export interface RunningDaemon {
   /** Reads the config again: applies what can change live, keeps the rest; invalid → rejected. */
   reload(trigger: 'signal' | 'file' | 'api'): Promise<ReloadOutcome>;
 }
+
+/** How long a stopping daemon waits for its last notifications (`daemon.stopped` among them). */
+const NOTIFY_FLUSH_MS = 3000;
 
 /** The composition root: the only place where the daemon's parts are constructed and wired. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
@@ -62,8 +72,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const runCleanups = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
+  // Shut down after everything else (not a cleanup): the last events end the open traces, and
+  // the log lines up to `daemon.stopped` are exported.
+  let otel: Otel | undefined;
 
   try {
+    otel = createOtel({
+      config: config.otel,
+      version: build.version,
+      log,
+      now: Date.now,
+      teeLog: options.teeLog,
+    });
     const startedMs = performance.now();
     const info: DaemonInfo = {
       ...build,
@@ -100,6 +120,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => {
       events.disconnectAll();
     });
+    let metrics: Metrics | undefined;
+    // Late in the stop order (cleanups run in reverse): the flush overlaps nothing but the end.
+    const notifier = createNotifier({
+      config: config.notifications,
+      clock: systemClock,
+      random: Math.random,
+      log,
+      host: hostname(),
+      version: build.version,
+      onResult: (channel, result) => metrics?.notifications.count(channel, result),
+    });
+    bus.subscribe(notifier.handle);
+    cleanups.push(() => notifier.close(NOTIFY_FLUSH_MS));
+    if (otel?.recordEvent !== undefined) bus.subscribe(otel.recordEvent);
 
     let paused = false;
     // The engine reports changes through onChange, which reads the engine: a late-bound reference.
@@ -120,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const agents = createAdapters(config, {
       clock: systemClock,
       log,
-      env: process.env,
+      env: options.env ?? process.env,
       stateDir: paths.dir,
       tracked: () =>
         late.engine
@@ -159,7 +193,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       totals: () => running.totals(),
     };
 
-    let metrics: Metrics | undefined;
     if (config.otel.metrics_enabled) {
       const created = createMetrics({
         version: build.version,
@@ -172,6 +205,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         },
       });
       metrics = created;
+      created.notifications.declare(notifier.channelNames());
       bus.subscribe(created.record);
       cleanups.push(() => {
         created.close();
@@ -206,7 +240,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
 
     log.info({ url, version: build.version, commit: build.commit }, 'daemon.started');
-    const supervisor = createSupervisor(config, { clock: systemClock, log, bus });
+    bus.emit({ type: 'daemon.started', at: Date.now(), version: build.version, pid: process.pid });
+    const supervisor = createSupervisor(config, {
+      clock: systemClock,
+      log,
+      bus,
+      env: options.env ?? process.env,
+    });
     if (supervisor !== undefined) {
       supervisor.start();
       cleanups.push(() => supervisor.stop());
@@ -237,6 +277,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const diff = diffConfig(holder.current, next.config);
       holder.current = mergeLive(holder.current, next.config);
       log.level = holder.current.daemon.log_level;
+      notifier.reconfigure(holder.current.notifications);
+      metrics?.notifications.declare(notifier.channelNames());
       running.poke();
       log.info({ trigger, ...diff }, 'config.reloaded');
       bus.emit({ type: 'config.reloaded', at: Date.now(), trigger, ...diff });
@@ -256,14 +298,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       stop() {
         stopping ??= (async () => {
           log.info('daemon.stopping');
-          await runCleanups();
-          log.info('daemon.stopped');
+          // Before anything closes: the audit log, the stream and the notifier still take it.
+          bus.emit({ type: 'daemon.stopped', at: Date.now(), uptimeSeconds: info.uptimeSeconds() });
+          try {
+            await runCleanups();
+            log.info('daemon.stopped');
+          } finally {
+            await otel?.shutdown();
+          }
         })();
         return stopping;
       },
     };
   } catch (error) {
-    await runCleanups();
+    try {
+      await runCleanups();
+    } finally {
+      await otel?.shutdown();
+    }
     throw error;
   }
 }

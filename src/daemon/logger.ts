@@ -1,10 +1,12 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/schema.js';
 
 export interface DaemonLogger {
   readonly log: Logger;
   /** Writes out whatever is buffered. Safe to call more than once. */
   readonly flush: () => void;
+  /** Sends every line to `stream` too (OTLP export), until the returned function is called. */
+  readonly tee: (stream: DestinationStream) => () => void;
 }
 
 /**
@@ -14,17 +16,30 @@ export interface DaemonLogger {
  */
 export function createDaemonLogger(logFile: string, level: LogLevel): DaemonLogger {
   const file = pino.destination({ dest: logFile, sync: true, mkdir: true });
+  // Always in the multistream, forwarding to nothing until `tee` points it somewhere: cheaper to
+  // reason about than adding and removing multistream entries.
+  let teed: DestinationStream | undefined;
+  const tee: DestinationStream = { write: (line) => teed?.write(line) };
   const log = pino(
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    // The streams take every level: the logger's own level is the one filter, so that a reload
+    // that changes `log_level` (which sets `log.level`) reaches every destination.
     pino.multistream([
-      { level, stream: file },
-      { level, stream: process.stderr },
+      { level: 'trace', stream: file },
+      { level: 'trace', stream: process.stderr },
+      { level: 'trace', stream: tee },
     ]),
   );
   return {
     log,
     flush: () => {
       file.flushSync();
+    },
+    tee: (stream) => {
+      teed = stream;
+      return () => {
+        if (teed === stream) teed = undefined;
+      };
     },
   };
 }

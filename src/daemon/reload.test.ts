@@ -18,6 +18,15 @@ describe('config reload', () => {
     assert.deepEqual(diffConfig(old, defaultConfig()), { applied: [], needsRestart: [] });
   });
 
+  it('OpenTelemetry export settings need a restart (the providers are built once)', () => {
+    const next = defaultConfig();
+    next.otel.traces_enabled = true;
+    next.otel.headers = { Authorization: 'Bearer x' };
+    const diff = diffConfig(defaultConfig(), next);
+    assert.deepEqual(diff, { applied: [], needsRestart: ['otel.traces_enabled', 'otel.headers'] });
+    assert.equal(mergeLive(defaultConfig(), next).otel.traces_enabled, false);
+  });
+
   it('keeps what needs a restart as the daemon started, and the view follows the holder', () => {
     const holder = { current: defaultConfig() };
     const view = liveView(holder);

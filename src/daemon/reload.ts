@@ -6,7 +6,12 @@ import type { ConfigLocation } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 
 /** Sections the running daemon reads afresh each time: a change takes effect at once. */
-const LIVE_SECTIONS = ['resume', 'metrics', 'daemon'] as const satisfies readonly (keyof Config)[];
+const LIVE_SECTIONS = [
+  'resume',
+  'metrics',
+  'daemon',
+  'notifications',
+] as const satisfies readonly (keyof Config)[];
 
 export interface ConfigDiff {
   /** Keys (`section.key`) that changed and took effect. */
@@ -34,7 +39,13 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
 
 /** PURE: the config now in force: live sections from `next`, the rest as the daemon started. */
 export function mergeLive(current: Config, next: Config): Config {
-  return { ...current, resume: next.resume, metrics: next.metrics, daemon: next.daemon };
+  return {
+    ...current,
+    resume: next.resume,
+    metrics: next.metrics,
+    daemon: next.daemon,
+    notifications: next.notifications,
+  };
 }
 
 /**

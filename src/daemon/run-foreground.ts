@@ -22,7 +22,10 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
  * during shutdown exits at once.
  */
 export async function runForeground(options: ForegroundOptions): Promise<number> {
-  const { log, flush } = createDaemonLogger(options.paths.logFile, options.config.daemon.log_level);
+  const { log, flush, tee } = createDaemonLogger(
+    options.paths.logFile,
+    options.config.daemon.log_level,
+  );
   // Listen before anything is printed: a signal sent the moment the ready line appears must be
   // handled, and without a listener Node applies the default action (instant death) to it.
   const received = listenForSignal();
@@ -34,7 +37,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     onHangup();
   };
   process.on('SIGHUP', hangup);
-  const daemon = await startDaemon({ ...options, log }).catch((error: unknown) => {
+  const daemon = await startDaemon({ ...options, log, teeLog: tee }).catch((error: unknown) => {
     received.dispose();
     process.off('SIGHUP', hangup);
     // Expected refusals (already running, port in use) need no stack trace in the log.

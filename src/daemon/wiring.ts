@@ -86,7 +86,7 @@ export function claudeDir(configured: string, env: NodeJS.ProcessEnv): string {
 /** Runs `opencode serve` when `[opencode] manage = true`; undefined otherwise. */
 export function createSupervisor(
   config: Config,
-  deps: { clock: Clock; log: Logger; bus: EventBus },
+  deps: { clock: Clock; log: Logger; bus: EventBus; env: NodeJS.ProcessEnv },
 ): Supervisor | undefined {
   const oc = config.opencode;
   if (!oc.enabled || !oc.manage) return undefined;
@@ -95,7 +95,7 @@ export function createSupervisor(
     hostname: oc.serve_hostname,
     port: oc.serve_port,
     directory: oc.directory === '' ? undefined : oc.directory,
-    env: process.env,
+    env: deps.env,
     clock: deps.clock,
     log: deps.log,
     budget: { restarts: 5, windowMs: 10 * 60_000 },

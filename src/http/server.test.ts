@@ -170,6 +170,7 @@ describe('errors', () => {
       contentType: 'text/plain',
       render: () => Promise.reject(new Error('secret internals')),
       record: () => undefined,
+      notifications: { count: () => undefined, declare: () => undefined },
       close: () => undefined,
     };
     const { log, lines } = collectingLogger();

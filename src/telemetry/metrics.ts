@@ -1,6 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { daemonStateCode, type DaemonState } from '../core/daemon-state.js';
 import type { DaemonEvent } from '../core/events.js';
+import { registerNotificationMetrics, type NotificationMetrics } from './notification-metrics.js';
 import { registerResumeMetrics, type ResumeMetricsDeps } from './resume-metrics.js';
 import { registerRuntimeMetrics } from './runtime-metrics.js';
 
@@ -19,6 +20,8 @@ export interface Metrics {
   render(): Promise<string>;
   /** Moves counters and histograms for one daemon event. */
   readonly record: (event: DaemonEvent) => void;
+  /** Notification deliveries, which end outside the event bus. */
+  readonly notifications: NotificationMetrics;
   close(): void;
 }
 
@@ -71,6 +74,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 
   const apply = registerResumeMetrics({ events, live }, deps.resume);
   const runtime = registerRuntimeMetrics(live);
+  const notifications = registerNotificationMetrics(live);
   let constantText: string | undefined;
   let eventText: string | undefined;
   let closed = false;
@@ -85,6 +89,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       apply(event);
       eventText = undefined;
     },
+    notifications,
     close() {
       if (closed) return;
       closed = true;

@@ -105,6 +105,24 @@ describe('resume metrics', () => {
     assert.equal(v.get('palingenesis_time_saved_per_resume_seconds_bucket{le=600}'), 1);
   });
 
+  it('histograms have exactly the buckets stories 7.2–7.4 give', async () => {
+    const expected: Record<string, number[]> = {
+      palingenesis_resume_duration_seconds: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
+      palingenesis_detection_latency_seconds: [0.01, 0.05, 0.1, 0.5, 1, 2, 5],
+      palingenesis_wait_duration_seconds: [1, 5, 10, 30, 60, 120, 300, 600],
+      palingenesis_time_saved_per_resume_seconds: [60, 120, 180, 300, 600, 900, 1800],
+    };
+    const metrics = await setup().registry.getMetricsAsJSON();
+    for (const [name, buckets] of Object.entries(expected)) {
+      const family = metrics.find((m) => m.name === name);
+      assert.equal(family?.type, 'histogram', name);
+      const les = family.values
+        .filter((v) => 'metricName' in v && v.metricName === `${name}_bucket`)
+        .map((v) => v.labels['le']);
+      assert.deepEqual(les, [...buckets, '+Inf'], name);
+    }
+  });
+
   it('gauges read the session snapshot at scrape time', async () => {
     const v = await values(
       setup({ steps: { completed: 3, total: 5 }, pendingResumes: 2, overdueSeconds: 90.5 })

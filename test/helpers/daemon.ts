@@ -18,6 +18,9 @@ export async function startTestDaemon(
   const home = await createTempHome();
   const config = defaultConfig();
   config.http.port = 0;
+  // Agents stay off unless a test turns them on: the developer may run opencode on :4096.
+  config.opencode.enabled = false;
+  config.claude_code.enabled = false;
   patch(config);
   try {
     const daemon = await startDaemon({
@@ -25,6 +28,7 @@ export async function startTestDaemon(
       paths: home.state,
       build: readBuildInfo(),
       log: pino({ level: 'silent' }),
+      env: home.env,
     });
     if (daemon.url === undefined) throw new Error('test daemon has no HTTP URL');
     const url = daemon.url;

@@ -27,7 +27,8 @@ const READY = /^palingenesis listening on (http:\/\/\S+)$/m;
 
 /** Spawns the built CLI as a foreground daemon in a temp HOME and waits for its ready line. */
 export async function spawnDaemon(
-  configToml = '[http]\nport = 0\n',
+  // opencode off by default: the developer may run their own on :4096 (Claude Code sees the temp HOME).
+  configToml = '[http]\nport = 0\n[opencode]\nenabled = false\n',
   options: { home?: TempHome; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<SpawnedDaemon> {
   const home = options.home ?? (await createTempHome());

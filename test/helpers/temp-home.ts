@@ -21,8 +21,14 @@ export async function createTempHome(): Promise<TempHome> {
     XDG_CONFIG_HOME: join(dir, '.config'),
     XDG_STATE_HOME: join(dir, '.local', 'state'),
   };
-  const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
-  delete env['PALINGENESIS_CONFIG'];
+  // Nothing of the developer's own agents may leak in: a test daemon must never see them.
+  const inherited = Object.entries(process.env).filter(
+    ([name]) =>
+      name !== 'PALINGENESIS_CONFIG' &&
+      name !== 'CLAUDE_CONFIG_DIR' &&
+      !name.startsWith('OPENCODE'),
+  );
+  const env: NodeJS.ProcessEnv = { ...Object.fromEntries(inherited), ...vars };
   const pathEnv: PathEnv = { env: vars, platform: process.platform, homeDir: dir };
   return {
     dir,

@@ -62,6 +62,8 @@ const payloadSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type OpencodePayload = z.infer<typeof payloadSchema>;
+/** What the schema accepts: the SDK's event types must fit it (frames-sdk.test.ts). */
+export type OpencodePayloadInput = z.input<typeof payloadSchema>;
 const KNOWN: ReadonlySet<string> = new Set([
   'server.connected',
   'session.status',
@@ -116,6 +118,7 @@ const messageSchema = z.object({
   parts: z.array(z.object({ type: z.string(), text: z.string().optional() }).loose()),
 });
 export type OpencodeMessage = z.infer<typeof messageSchema>;
+export type OpencodeMessageInput = z.input<typeof messageSchema>;
 
 /** `GET /session/{id}/message`, validated; throws with the first problem when the shape is off. */
 export function parseMessages(data: unknown): OpencodeMessage[] {
