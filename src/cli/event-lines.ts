@@ -103,6 +103,7 @@ function factsOf(e: DaemonEvent, o: LineOptions): string {
       );
     case 'resume.needs_user':
     case 'resume.gave_up':
+    case 'resume.dropped':
       return `${e.reason}: ${oneLine(e.why)}`;
     case 'session.started':
       return e.fromSessionId === undefined ? '' : `replaces ${e.fromSessionId}`;

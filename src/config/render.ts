@@ -62,7 +62,8 @@ export function renderDefaultConfigFile(): string {
       if ('example' in section && isEmptyArray(values[key])) continue;
       out.push(renderKey(key, values[key]));
     }
-    if ('example' in section) out.push(...section.example.split('\n').map((l) => `# ${l}`));
+    if ('example' in section)
+      out.push(...section.example.split('\n').map((l) => (l === '' ? '#' : `# ${l}`)));
   }
   return out.join('\n') + '\n';
 }

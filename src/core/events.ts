@@ -90,6 +90,13 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     reason: z.enum(STOP_REASONS),
     why: z.string(),
   }),
+  /** A pending resume became moot: the session went back to work by itself before it was due. */
+  z.object({
+    type: z.literal('resume.dropped'),
+    ...session,
+    reason: z.enum(STOP_REASONS),
+    why: z.string(),
+  }),
   z.object({
     type: z.literal('session.started'),
     ...session,

@@ -254,6 +254,11 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     await settle();
     assert.deepEqual(adapter.prompts, []);
     assert.equal(engine.pendingResumes(), 0);
+    const dropped = events.filter((e) => e.type === 'resume.dropped');
+    assert.deepEqual(
+      dropped.map((e) => [e.sessionId, e.reason, e.at]),
+      [[REF.sessionId, 'rate_limit', T0 + 1000]],
+    );
   });
 
   it('unverified attempts are retried with backoff, then given up after max_retries', async () => {

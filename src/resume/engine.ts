@@ -319,6 +319,14 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
           if (job !== undefined && !scheduler.active().has(key)) {
             void save((s) => removeJob(s, key), 'cancel moot job');
             log.info({ session: key }, 'session busy again before its resume; job dropped');
+            bus.emit({
+              type: 'resume.dropped',
+              at: o.at,
+              agent: o.ref.agent,
+              sessionId: o.ref.sessionId,
+              reason: job.reason,
+              why: 'the session went back to work before its resume was due',
+            });
           }
           break;
         }

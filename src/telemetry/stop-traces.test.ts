@@ -266,6 +266,18 @@ describe('stop traces', () => {
     assert.equal(wait.attributes['palingenesis.outcome'], 'cancelled');
   });
 
+  it('a resume dropped because the session went back to work ends the trace as superseded', () => {
+    const { feed, spans } = setup();
+    const s4 = { agent: 'opencode', sessionId: 'ses_4' } as const;
+    feed({ ...stopped(0), ...s4 }, { ...decided(1, 1), ...s4 }, { ...scheduled(1, 1), ...s4 });
+    feed({ type: 'resume.dropped', ...s4, at: at(700), reason: 'rate_limit', why: 'busy again' });
+    const root = only(spans(), 'palingenesis.stop');
+    assert.equal(root.attributes['palingenesis.outcome'], 'superseded');
+    assert.equal(root.attributes['palingenesis.why'], 'busy again');
+    const wait = only(spans(), 'wait');
+    assert.equal(wait.attributes['palingenesis.outcome'], 'superseded');
+    assert.equal(wait.parentSpanContext?.spanId, root.spanContext().spanId);
+  });
   it('a resume with no stop seen (a job restored after a restart) starts a partial trace', () => {
     const { feed, spans } = setup();
     feed(started(10, 3), {

@@ -193,6 +193,12 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
       endResume(stop, e.at, { 'palingenesis.why': e.why });
       finish(keyOf(e), stop, e.at, 'needs_user');
     },
+    'resume.dropped': (e) => {
+      const stop = open.get(keyOf(e));
+      if (stop === undefined) return;
+      stop.root.span.setAttribute('palingenesis.why', e.why);
+      finish(keyOf(e), stop, e.at, 'superseded'); // ends the wait it cut short
+    },
     'resume.gave_up': (e) => {
       const stop = open.get(keyOf(e)); // usually ended by the give_up decision already
       if (stop !== undefined) finish(keyOf(e), stop, e.at, 'gave_up', error(e.why));
