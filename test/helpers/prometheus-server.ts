@@ -39,10 +39,14 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts the real Prometheus binary scraping `target` every second, with temp storage. */
+/**
+ * Starts the real Prometheus binary scraping `target` every second, with temp storage; rule files
+ * (absolute paths) are loaded and evaluated every second too.
+ */
 export async function startPrometheus(
   binary: string,
   target: { host: string; metricsPath: string; job: string },
+  options: { ruleFiles?: readonly string[] } = {},
 ): Promise<PrometheusServer> {
   const dir = await mkdtemp(join(tmpdir(), 'palingenesis-prom-'));
   const port = await freePort();
@@ -50,6 +54,10 @@ export async function startPrometheus(
     'global:',
     '  scrape_interval: 1s',
     '  scrape_timeout: 1s',
+    '  evaluation_interval: 1s',
+    ...(options.ruleFiles?.length
+      ? ['rule_files:', ...options.ruleFiles.map((f) => `  - '${f}'`)]
+      : []),
     'scrape_configs:',
     `  - job_name: ${target.job}`,
     `    metrics_path: ${target.metricsPath}`,
