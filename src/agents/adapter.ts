@@ -79,6 +79,12 @@ export interface AgentAdapter {
   handoffContext(ref: SessionRef): Promise<HandoffContext>;
   /** When the session's newest message was created (epoch ms), if it has any. */
   lastMessageAt(ref: SessionRef): Promise<number | undefined>;
+  /**
+   * Whether the agent answered in the session at or after `at` (epoch ms): the proof that a
+   * resume took when no busy observation arrived in time (the event stream was down). Optional:
+   * an adapter without a reliable record of answers leaves verification to observations.
+   */
+  workedSince?(ref: SessionRef, at: number): Promise<boolean>;
 }
 
 /**

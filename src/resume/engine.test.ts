@@ -17,7 +17,10 @@ const T0 = Date.parse('2026-11-27T22:00:00Z');
 const REF: SessionRef = { agent: 'opencode', sessionId: 'ses_1', directory: '/p' };
 
 /** An in-memory agent: records what the engine asks of it. The real one is tested end to end. */
-function recordingAdapter(): AgentAdapter & { prompts: string[] } {
+function recordingAdapter(): AgentAdapter & {
+  prompts: string[];
+  workedSince?: AgentAdapter['workedSince'];
+} {
   const prompts: string[] = [];
   return {
     agent: 'opencode',
@@ -280,6 +283,42 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     );
     assert.equal(types().at(-1), 'resume.gave_up');
     assert.equal(engine.pendingResumes(), 0);
+  });
+
+  it('no busy seen, but the session record shows an answer since the prompt: verified, a save', async () => {
+    const answeredAt: number[] = [];
+    adapter.workedSince = (_ref, at) => {
+      answeredAt.push(at);
+      return Promise.resolve(true);
+    };
+    engine.observe(rateLimited(T0, 'msg_1', 1));
+    for (let step = 0; step < 10 && !types().includes('session.resumed'); step++) {
+      await settle();
+      await clock.advance(2_000);
+    }
+    await until('the resume verified', () => types().includes('session.resumed'));
+    assert.equal(adapter.prompts.length, 1);
+    assert.ok(!types().includes('resume.failed'), types().join(' '));
+    const started = events.find((e) => e.type === 'resume.started');
+    assert.deepEqual(answeredAt, [started?.at]);
+    assert.equal(engine.totals().saves, 1);
+  });
+
+  it('no busy seen and no answer in the session record: not verified', async () => {
+    adapter.workedSince = () => Promise.resolve(false);
+    engine.observe(rateLimited(T0, 'msg_1', 1));
+    for (let step = 0; step < 10 && !types().includes('resume.failed'); step++) {
+      await settle();
+      await clock.advance(2_000);
+    }
+    await until('the attempt failed', () => types().includes('resume.failed'));
+    const failed = events.find((e) => e.type === 'resume.failed');
+    assert.equal(failed?.type === 'resume.failed' ? failed.errorType : '', 'not_verified');
+    // The retry is scheduled after the failure is saved: let it land in this test, not the next.
+    await until(
+      'the retry scheduled',
+      () => types().filter((t) => t === 'resume.scheduled').length === 2,
+    );
   });
 
   it('a user abort and a completed turn are never acted on', async () => {

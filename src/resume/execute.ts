@@ -62,11 +62,12 @@ export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> 
     if (adapter === undefined)
       throw new ResumeFailure('agent_unreachable', `no ${job.agent} adapter is enabled`);
     const target = await act(job, ref, adapter, startedAt, d);
-    const verified = await d.waiters.wait(
-      jobKey(target),
-      startedAt,
-      d.config.resume.verify_timeout_seconds * 1000,
-    );
+    const verified =
+      (await d.waiters.wait(
+        jobKey(target),
+        startedAt,
+        d.config.resume.verify_timeout_seconds * 1000,
+      )) || (await answeredAnyway(adapter, target, startedAt, d));
     if (!verified) {
       throw new ResumeFailure(
         'not_verified',
@@ -134,6 +135,32 @@ export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> 
     d.reschedule(ref, stop, job.attempt, job.stoppedAt, undefined, job.action);
   } finally {
     d.onChange();
+  }
+}
+
+/**
+ * No busy observation in time, yet the agent may have answered: the event stream can be down
+ * (reconnecting after the agent restarted) while the prompt was taken. Its own record decides.
+ */
+async function answeredAnyway(
+  adapter: AgentAdapter,
+  target: SessionRef,
+  startedAt: number,
+  d: ExecuteDeps,
+): Promise<boolean> {
+  if (adapter.workedSince === undefined) return false;
+  try {
+    const worked = await adapter.workedSince(target, startedAt);
+    if (worked) {
+      d.log.info(
+        { session: jobKey(target) },
+        'resume verified from the session record (no busy event arrived in time)',
+      );
+    }
+    return worked;
+  } catch (error) {
+    d.log.warn({ session: jobKey(target), err: error }, 'could not read the session to verify');
+    return false;
   }
 }
 

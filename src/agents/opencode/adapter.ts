@@ -72,6 +72,11 @@ export function createOpencodeAdapter(options: OpencodeAdapterOptions): AgentAda
     async lastMessageAt(ref) {
       return (await messages(ref)).at(-1)?.info.time.created;
     },
+    async workedSince(ref, at) {
+      return (await messages(ref)).some(
+        (m) => m.info.role === 'assistant' && m.info.time.created >= at,
+      );
+    },
     async handoffContext(ref) {
       const [history, todo] = await Promise.all([messages(ref), todos(client, ref, call())]);
       return handoffFromMessages(history, todo);
