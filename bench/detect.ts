@@ -63,16 +63,23 @@ try {
 
 const rows: [string, number[], number][] = [
   ['detection latency: final 429 sent -> stop classified (ms)', detection, 250],
-  ['resume dispatch lag: due time -> prompt_async issued (ms)', dispatch, 1000],
+  ['dispatch lag: due time -> resume.started, then prompt_async (ms)', dispatch, 1000],
   ['delivery lag: due time -> continue prompt at the LLM (ms)', delivered, Number.NaN],
 ];
 console.log(`runs: ${RUNS}`);
-console.log('metric'.padEnd(60), 'p50'.padStart(8), 'p99'.padStart(8), 'max'.padStart(8), '  goal');
+const width = Math.max(...rows.map(([name]) => name.length));
+console.log(
+  'metric'.padEnd(width),
+  'p50'.padStart(8),
+  'p99'.padStart(8),
+  'max'.padStart(8),
+  '  goal',
+);
 for (const [name, values, goal] of rows) {
   const p99 = percentile(values, 99);
   const verdict = Number.isNaN(goal) ? '' : `p99 < ${goal}: ${p99 < goal ? 'PASS' : 'FAIL'}`;
   console.log(
-    name.padEnd(60),
+    name.padEnd(width),
     String(percentile(values, 50)).padStart(8),
     String(p99).padStart(8),
     String(Math.max(...values)).padStart(8),
