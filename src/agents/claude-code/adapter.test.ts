@@ -143,6 +143,9 @@ describe('the Claude Code adapter over a Claude directory', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(stopsOf('s1').filter((o) => o.messageId?.startsWith('crash:')).length, 1);
     await rm(join(dir, 'sessions', '99999999.json'));
+    // A poll already under way may still have read the file: let it finish before the next test
+    // starts a new turn in this session (it would be reported as that turn's crash).
+    await new Promise((resolve) => setTimeout(resolve, 500));
   });
 
   it('a StopFailure hook that comes before its transcript line is judged from its own words', async () => {
@@ -159,6 +162,7 @@ describe('the Claude Code adapter over a Claude directory', () => {
       error_details: '529 Overloaded',
     });
     const stop = await until('the hook stop', () => stopsOf('s1')[before]);
+    assert.equal(stop.messageId?.startsWith('hook:'), true, stop.messageId);
     assert.equal(classify(stop.evidence, Date.now()).reason, 'overloaded');
   });
 
