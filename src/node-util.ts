@@ -45,3 +45,29 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Waits for `work` at most `timeoutMs`: its value, or `{ timedOut: true }`. The timer is unref'd
+ * unless `keepAlive` (a bounded wait that must hold the process open, e.g. last messages at exit).
+ */
+export async function within<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  options: { keepAlive?: boolean } = {},
+): Promise<{ timedOut: false; value: T } | { timedOut: true }> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<{ timedOut: true }>((resolve) => {
+    timer = setTimeout(() => {
+      resolve({ timedOut: true });
+    }, timeoutMs);
+    if (options.keepAlive !== true) timer.unref();
+  });
+  try {
+    return await Promise.race([
+      work.then((value) => ({ timedOut: false as const, value })),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

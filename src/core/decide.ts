@@ -1,4 +1,5 @@
 import type { StopReason } from './stop-reason.js';
+import { jitteredBackoffMs } from './backoff.js';
 
 /** The knobs of `[resume]`, in milliseconds. */
 export interface ResumePolicy {
@@ -90,9 +91,7 @@ export function decide(
 
 /** Exponential backoff, base·2^(attempt−1), ±25 % jitter, capped at the maximum. */
 export function backoffMs(attempt: number, policy: ResumePolicy, jitter: number): number {
-  const exponential = policy.backoffBaseMs * 2 ** Math.max(0, attempt - 1);
-  const jittered = exponential * (0.75 + 0.5 * jitter);
-  return Math.round(Math.min(policy.backoffMaxMs, jittered));
+  return jitteredBackoffMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs, jitter);
 }
 
 function iso(epochMs: number): string {

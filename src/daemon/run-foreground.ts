@@ -1,6 +1,7 @@
 import type { ConfigLocation, StatePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { isPalError } from '../errors.js';
+import { within } from '../node-util.js';
 import type { BuildInfo } from './build-info.js';
 import { startDaemon } from './daemon.js';
 import { createDaemonLogger } from './logger.js';
@@ -73,16 +74,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   process.once('SIGTERM', forceExit);
   process.once('SIGINT', forceExit);
 
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-  });
   try {
-    const outcome = await Promise.race([daemon.stop().then(() => 'stopped' as const), deadline]);
-    if (outcome === 'timeout') {
+    const outcome = await within(daemon.stop(), SHUTDOWN_TIMEOUT_MS);
+    if (outcome.timedOut) {
       log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown overran its deadline');
       return 1;
     }
@@ -91,7 +85,6 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     log.error({ err: error }, 'shutdown failed');
     return 1;
   } finally {
-    clearTimeout(timer);
     process.off('SIGTERM', forceExit);
     process.off('SIGINT', forceExit);
     flush();

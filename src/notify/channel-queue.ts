@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { jitteredBackoffMs } from '../core/backoff.js';
 import type { Channel } from '../config/notifications-schema.js';
 import type { Clock } from '../jobs/clock.js';
 import type { Envelope } from './formats/envelope.js';
@@ -172,8 +173,7 @@ export function createChannelQueue(
   };
 }
 
-/** base·2^(attempt−1), ±25 % jitter (`jitter` uniform in [0, 1)), capped. */
+/** The wait before retry `attempt + 1`: the shared jittered exponential backoff. */
 export function backoffMs(attempt: number, policy: RetryPolicy, jitter: number): number {
-  const exponential = policy.baseDelayMs * 2 ** Math.max(0, attempt - 1);
-  return Math.round(Math.min(policy.maxDelayMs, exponential * (0.75 + 0.5 * jitter)));
+  return jitteredBackoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs, jitter);
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Channel, NotificationsConfig } from '../config/notifications-schema.js';
 import type { DaemonEvent, EventOf } from '../core/events.js';
 import type { Clock } from '../jobs/clock.js';
+import { within } from '../node-util.js';
 import {
   createChannelQueue,
   type Attempt,
@@ -145,18 +146,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 }
 
 /**
- * Waits for every queue to empty, at most `timeoutMs`. This one timer is not unref'd on purpose:
- * it is bounded, and while the daemon stops it keeps the process alive for the last messages
+ * Waits for every queue to empty, at most `timeoutMs`. The timer is not unref'd on purpose: it
+ * is bounded, and while the daemon stops it keeps the process alive for the last messages
  * (`daemon.stopped` among them).
  */
 async function flush(queues: readonly ChannelQueue[], timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  try {
-    await Promise.race([Promise.all(queues.map((q) => q.idle())), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(Promise.all(queues.map((q) => q.idle())), timeoutMs, { keepAlive: true });
 }

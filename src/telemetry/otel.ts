@@ -11,6 +11,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { DaemonEvent } from '../core/events.js';
+import { within } from '../node-util.js';
 import { createFailureReporter, reportingExporter } from './otel-export-failures.js';
 import { createOtlpLogStream, NOT_EXPORTED } from './otlp-log-stream.js';
 import { createStopTraces } from './stop-traces.js';
@@ -94,13 +95,13 @@ export function createOtel(options: OtelOptions): Otel | undefined {
         const providers = [tracing?.provider, logging].filter((p) => p !== undefined);
         const timeoutMs = options.shutdownTimeoutMs ?? SHUTDOWN_TIMEOUT_MS;
         const settled = await within(
-          timeoutMs,
           Promise.allSettled(providers.map((p) => p.shutdown())),
+          timeoutMs,
         );
-        if (settled === undefined) {
+        if (settled.timedOut) {
           quiet.warn({ timeoutMs }, 'OTLP flush at shutdown timed out: unsent spans/logs dropped');
         }
-        for (const result of settled ?? []) {
+        for (const result of settled.timedOut ? [] : settled.value) {
           if (result.status === 'rejected') {
             quiet.warn({ err: result.reason }, 'OTLP provider shutdown failed');
           }
@@ -173,20 +174,4 @@ function exporterOptions(config: Config['otel'], signalPath: 'v1/traces' | 'v1/l
 /** The OTLP spec's rule for OTEL_EXPORTER_OTLP_ENDPOINT: the signal path goes after the base. */
 export function signalUrl(endpoint: string, signalPath: string): string {
   return `${endpoint.endsWith('/') ? endpoint : `${endpoint}/`}${signalPath}`;
-}
-
-/** The work's value, or undefined when it took longer than `timeoutMs`. */
-async function within<T>(timeoutMs: number, work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(undefined);
-    }, timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
