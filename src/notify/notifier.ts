@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Channel, NotificationsConfig } from '../config/notifications-schema.js';
 import type { DaemonEvent, EventOf } from '../core/events.js';
+import { jobKey } from '../core/jobs.js';
 import type { Clock } from '../jobs/clock.js';
 import { within } from '../node-util.js';
 import {
@@ -122,11 +123,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   return {
     handle(event) {
       if (event.type === 'session.stopped') {
-        stops.set(`${event.agent}/${event.sessionId}`, event);
+        stops.set(jobKey(event), event);
         if (stops.size > MAX_PENDING_STOPS) stops.delete(stops.keys().next().value ?? '');
       }
       const n = toNotification(event, (agent, sessionId) => {
-        const key = `${agent}/${sessionId}`;
+        const key = jobKey({ agent, sessionId });
         const stop = stops.get(key);
         stops.delete(key);
         return stop;

@@ -10,6 +10,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { DaemonEvent, EventOf } from '../core/events.js';
+import { jobKey } from '../core/jobs.js';
 import {
   commonAttributes,
   decisionAttributes,
@@ -127,9 +128,9 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
 
   /** The event's trace; without one, a partial trace starts here when the event has a reason. */
   function current(e: SessionEvent): OpenStop | undefined {
-    const found = open.get(keyOf(e));
+    const found = open.get(jobKey(e));
     if (found !== undefined || !('reason' in e)) return found;
-    return begin(keyOf(e), e.at, commonAttributes(e), partialAttributes(e));
+    return begin(jobKey(e), e.at, commonAttributes(e), partialAttributes(e));
   }
 
   function endResume(
@@ -148,7 +149,7 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
   const handlers: Handlers = {
     'session.stopped': (e) => {
       const detectedAt = e.at - (e.detectionLatencyMs ?? 0);
-      const stop = begin(keyOf(e), detectedAt, commonAttributes(e), stoppedAttributes(e));
+      const stop = begin(jobKey(e), detectedAt, commonAttributes(e), stoppedAttributes(e));
       end(step(stop, 'detect', detectedAt, detectAttributes(e)), e.at);
       stop.lastAt = e.at;
     },
@@ -158,8 +159,8 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
       end(step(stop, 'decide', stop.lastAt, decisionAttributes(e)), e.at);
       stop.lastAt = e.at;
       stop.root.span.setAttribute('palingenesis.action', e.action);
-      if (e.action === 'none') finish(keyOf(e), stop, e.at, 'none');
-      if (e.action === 'give_up') finish(keyOf(e), stop, e.at, 'gave_up', error(e.why));
+      if (e.action === 'none') finish(jobKey(e), stop, e.at, 'none');
+      if (e.action === 'give_up') finish(jobKey(e), stop, e.at, 'gave_up', error(e.why));
     },
     'resume.scheduled': (e) => {
       const stop = current(e);
@@ -175,37 +176,37 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
       stop.resume = step(stop, 'resume', e.at, resumeAttributes(e));
     },
     'session.resumed': (e) => {
-      const stop = open.get(keyOf(e));
+      const stop = open.get(jobKey(e));
       if (stop === undefined) return;
       endResume(stop, e.at, resumedAttributes(e), OK);
       stop.root.span.setAttributes({ ...resumedAttributes(e), 'palingenesis.attempts': e.attempt });
-      finish(keyOf(e), stop, e.at, 'resumed', OK);
+      finish(jobKey(e), stop, e.at, 'resumed', OK);
     },
     'resume.failed': (e) => {
-      const stop = open.get(keyOf(e));
+      const stop = open.get(jobKey(e));
       if (stop === undefined) return;
       endResume(stop, e.at, failedAttributes(e), error(e.message));
       stop.lastAt = e.at;
     },
     'resume.needs_user': (e) => {
-      const stop = open.get(keyOf(e));
+      const stop = open.get(jobKey(e));
       if (stop === undefined) return;
       endResume(stop, e.at, { 'palingenesis.why': e.why });
-      finish(keyOf(e), stop, e.at, 'needs_user');
+      finish(jobKey(e), stop, e.at, 'needs_user');
     },
     'resume.dropped': (e) => {
-      const stop = open.get(keyOf(e));
+      const stop = open.get(jobKey(e));
       if (stop === undefined) return;
       stop.root.span.setAttribute('palingenesis.why', e.why);
-      finish(keyOf(e), stop, e.at, 'superseded'); // ends the wait it cut short
+      finish(jobKey(e), stop, e.at, 'superseded'); // ends the wait it cut short
     },
     'resume.gave_up': (e) => {
-      const stop = open.get(keyOf(e)); // usually ended by the give_up decision already
-      if (stop !== undefined) finish(keyOf(e), stop, e.at, 'gave_up', error(e.why));
+      const stop = open.get(jobKey(e)); // usually ended by the give_up decision already
+      if (stop !== undefined) finish(jobKey(e), stop, e.at, 'gave_up', error(e.why));
     },
     'session.control': (e) => {
-      const stop = open.get(keyOf(e));
-      if (stop !== undefined && e.command === 'cancel') finish(keyOf(e), stop, e.at, 'cancelled');
+      const stop = open.get(jobKey(e));
+      if (stop !== undefined && e.command === 'cancel') finish(jobKey(e), stop, e.at, 'cancelled');
       else
         stop?.root.span.addEvent(
           'session.control',
@@ -215,7 +216,7 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
     },
     'session.started': (e) => {
       if (e.fromSessionId === undefined) return;
-      const stop = open.get(keyOf({ agent: e.agent, sessionId: e.fromSessionId }));
+      const stop = open.get(jobKey({ agent: e.agent, sessionId: e.fromSessionId }));
       const attributes = { 'palingenesis.new_session_id': e.sessionId };
       stop?.root.span.addEvent('session.started', attributes, new Date(e.at));
     },
@@ -237,10 +238,6 @@ export function createStopTraces(deps: StopTracesDeps): StopTraces {
     },
     openCount: () => open.size,
   };
-}
-
-function keyOf(ref: { agent: string; sessionId: string }): string {
-  return `${ref.agent}\u0000${ref.sessionId}`;
 }
 
 /** Event times come from different clocks (the agent's record, ours): never end before the start. */
