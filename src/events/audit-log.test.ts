@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { DaemonEvent } from '../core/events.js';
 import { openAuditLog } from './audit-log.js';
 
 describe('audit log', () => {
@@ -45,4 +46,113 @@ describe('audit log', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('audit log rotation', () => {
+  const T0 = Date.parse('2026-11-27T22:00:00Z');
+  const event = (n: number): DaemonEvent => ({
+    type: 'resume.failed',
+    at: T0 + n,
+    agent: 'opencode',
+    sessionId: `ses_${n}`,
+    attempt: 1,
+    errorType: 'request_failed',
+    message: `failure number ${n} ${'x'.repeat(n % 7 === 0 ? 400 : 40)}`,
+  });
+  const numbers = (text: string): number[] =>
+    text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => Number((JSON.parse(line) as { sessionId: string }).sessionId.slice(4)));
+
+  async function withDir(work: (dir: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-audit-'));
+    try {
+      await work(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('never lets a file pass maxBytes, keeps exactly keepFiles rotated files, order preserved', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'audit.jsonl');
+      const errors: unknown[] = [];
+      const maxBytes = 4096;
+      const audit = openAuditLog(path, { maxBytes, keepFiles: 3, onError: (e) => errors.push(e) });
+      for (let n = 0; n < 1000; n++) audit.append(event(n));
+      audit.close();
+      assert.deepEqual(errors, []);
+      assert.deepEqual((await readdir(dir)).sort(), [
+        'audit.jsonl',
+        'audit.jsonl.1',
+        'audit.jsonl.2',
+        'audit.jsonl.3',
+      ]);
+      const oldestFirst = [`${path}.3`, `${path}.2`, `${path}.1`, path];
+      const seen: number[] = [];
+      for (const file of oldestFirst) {
+        const text = await readFile(file, 'utf8');
+        assert.ok(Buffer.byteLength(text) <= maxBytes, `${file}: ${Buffer.byteLength(text)} bytes`);
+        assert.equal((await stat(file)).mode & 0o777, 0o600, file);
+        seen.push(...numbers(text));
+      }
+      const first = seen[0] ?? 0;
+      assert.ok(first > 0, 'older lines were deleted with the oldest file');
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 1000 - first }, (_, i) => first + i),
+        'every kept line, in order, none twice',
+      );
+    }));
+
+  it('counts the size of a file left by an earlier run', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'audit.jsonl');
+      const first = openAuditLog(path, { maxBytes: 64 * 1024, keepFiles: 2 });
+      for (let n = 1; n <= 8; n++) first.append(event(n));
+      first.close();
+      assert.ok((await stat(path)).size > 1000);
+      const second = openAuditLog(path, { maxBytes: 1000, keepFiles: 2 });
+      second.append(event(9));
+      second.close();
+      assert.deepEqual(numbers(await readFile(`${path}.1`, 'utf8')), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(numbers(await readFile(path, 'utf8')), [9]);
+    }));
+
+  it('a line longer than maxBytes gets a file of its own', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'audit.jsonl');
+      const audit = openAuditLog(path, { maxBytes: 200, keepFiles: 2 });
+      audit.append(event(1));
+      audit.append(event(7)); // 400 bytes of message
+      audit.append(event(2));
+      audit.close();
+      assert.deepEqual(numbers(await readFile(`${path}.2`, 'utf8')), [1]);
+      assert.deepEqual(numbers(await readFile(`${path}.1`, 'utf8')), [7]);
+      assert.deepEqual(numbers(await readFile(path, 'utf8')), [2]);
+    }));
+
+  it('a rotation that fails is reported, append does not throw, and writing goes on', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'audit.jsonl');
+      // A non-empty directory where the rotated file should go: the rename cannot happen.
+      await mkdir(join(`${path}.1`, 'in-the-way'), { recursive: true });
+      const errors: unknown[] = [];
+      const audit = openAuditLog(path, {
+        maxBytes: 500,
+        keepFiles: 1,
+        onError: (e) => errors.push(e),
+      });
+      assert.doesNotThrow(() => {
+        for (let n = 1; n <= 30; n++) audit.append(event(n));
+      });
+      audit.close();
+      assert.ok(errors.length >= 1, 'the failure was reported');
+      assert.ok(errors.length < 30, `reported ${errors.length} times: not once per line`);
+      assert.deepEqual(
+        numbers(await readFile(path, 'utf8')),
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+    }));
 });

@@ -22,6 +22,11 @@ describe('parseSince', () => {
     ['2026-13-45T99:00:00Z', true, undefined],
     ['-5', true, undefined],
     ['99999999999999999999', true, undefined],
+    ['99999999999999999999d', true, undefined],
+    ['9007199254740991s', true, undefined],
+    [' 42 ', true, { kind: 'after_id', id: 42 }],
+    [`${'1'.repeat(65)}x`, true, undefined],
+    [`2026-11-27T09:00:00Z${' '.repeat(60)}`, true, undefined],
   ];
   for (const [text, allowId, expected] of cases) {
     it(`${JSON.stringify(text)}${allowId ? '' : ' (no ids)'} → ${JSON.stringify(expected)}`, () => {

@@ -15,26 +15,44 @@ function stateChanged(at: number, to: 'paused' | 'monitoring' = 'paused'): Daemo
   };
 }
 
-/** A sink that keeps what it is sent; `buffered` plays the socket's unsent bytes. */
-function memorySink(options: { buffered?: () => number; failWrites?: boolean } = {}) {
+/**
+ * A sink that keeps what it is sent. `buffered` plays the socket's unsent bytes; with `highWater`
+ * set, writes report the sink full past it, like a socket, and `drain()` plays the peer reading.
+ */
+function memorySink(
+  options: { buffered?: () => number; failWrites?: boolean; highWater?: number } = {},
+) {
   const chunks: string[] = [];
   const closed: string[] = [];
+  const drainListeners: (() => void)[] = [];
+  let unread = 0;
   const sink: StreamSink = {
     write(chunk) {
       if (options.failWrites === true) throw new Error('socket reset');
       chunks.push(chunk);
+      unread += Buffer.byteLength(chunk);
+      return options.highWater === undefined || unread < options.highWater;
     },
-    bufferedBytes: options.buffered ?? (() => 0),
+    bufferedBytes: options.buffered ?? (() => (options.highWater === undefined ? 0 : unread)),
+    onDrain(listener) {
+      drainListeners.push(listener);
+    },
     close(how) {
       closed.push(how);
     },
   };
   const text = (): string => chunks.join('');
   const ids = (): number[] => [...text().matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
-  return { sink, chunks, closed, text, ids };
+  const drain = (): void => {
+    unread = 0;
+    for (const listener of drainListeners) listener();
+  };
+  return { sink, chunks, closed, text, ids, drain, unread: () => unread };
 }
 
-function stream(options: { capacity?: number; maxBufferedBytes?: number } = {}) {
+function stream(
+  options: { capacity?: number; maxBufferBytes?: number; maxBufferedBytes?: number } = {},
+) {
   const clock = createFakeClock(T0);
   const drops: { bufferedBytes: number; error?: unknown }[] = [];
   const events = createEventStream({
@@ -173,21 +191,6 @@ describe('event stream: clients', () => {
     assert.deepEqual(slow.ids(), [1, 2]);
   });
 
-  it('a replay larger than the limit does not count against the client', () => {
-    const { events } = stream({ maxBufferedBytes: 100 });
-    for (let i = 0; i < 10; i++) events.publish(stateChanged(T0 + i));
-    let backlog = 0;
-    const client = memorySink({ buffered: () => backlog });
-    const realWrite = client.sink.write.bind(client.sink);
-    client.sink.write = (chunk) => {
-      realWrite(chunk);
-      backlog += Buffer.byteLength(chunk);
-    };
-    events.attach(client.sink, { kind: 'after_id', id: 0 });
-    assert.equal(events.clientCount(), 1);
-    assert.equal(client.ids().length, 10);
-  });
-
   it('a client whose write throws is dropped; publish never throws', () => {
     const { events, drops } = stream();
     const broken = memorySink({ failWrites: true });
@@ -253,5 +256,145 @@ describe('event stream: heartbeat', () => {
     events.attach(client.sink, undefined);
     await clock.advance(1000);
     assert.deepEqual(client.closed, ['dropped']);
+  });
+});
+
+function padded(at: number, bytes: number): DaemonEvent {
+  return Object.assign(stateChanged(at), { padding: 'x'.repeat(bytes) });
+}
+
+describe('event stream: buffer bounded in bytes', () => {
+  it('keeps at most maxBufferBytes of frames, evicting the oldest; a replay says which are gone', () => {
+    const { events } = stream({ maxBufferBytes: 5000 });
+    for (let i = 0; i < 20; i++) events.publish(padded(T0 + i, 1000));
+    const replay = events.replay({ kind: 'after_id', id: 0 });
+    const held = replay.entries.map((e) => e.id);
+    const bytes = replay.entries.reduce((sum, e) => sum + Buffer.byteLength(e.frame), 0);
+    assert.ok(bytes <= 5000, `${bytes} bytes held`);
+    assert.ok(bytes + Buffer.byteLength(sseFrame(1, padded(T0, 1000))) > 5000, 'no more than due');
+    assert.equal(held.at(-1), 20);
+    const oldest = held[0] ?? 0;
+    assert.deepEqual(
+      held,
+      Array.from({ length: 21 - oldest }, (_, i) => oldest + i),
+    );
+    assert.equal(
+      replay.notice,
+      `events 1 to ${oldest - 1} are no longer buffered; replaying from ${oldest}`,
+    );
+    assert.equal(events.replay({ kind: 'after_id', id: oldest - 1 }).notice, undefined);
+    assert.match(events.replay({ kind: 'at', atMs: T0 }).notice ?? '', /no longer buffered/);
+  });
+
+  it('an event larger than the whole buffer reaches live clients but is not kept', () => {
+    const { events } = stream({ maxBufferBytes: 2000 });
+    const live = memorySink();
+    events.attach(live.sink, undefined);
+    events.publish(stateChanged(T0));
+    events.publish(padded(T0 + 1, 5000));
+    assert.deepEqual(live.ids(), [1, 2]);
+    const replay = events.replay({ kind: 'after_id', id: 0 });
+    assert.deepEqual(replay.entries, []);
+    assert.equal(replay.notice, 'events 1 to 2 are no longer buffered; replaying from 3');
+    assert.equal(
+      events.replay({ kind: 'at', atMs: T0 }).notice,
+      'events 1 to 2 are no longer buffered; replaying from 3',
+    );
+    events.publish(stateChanged(T0 + 2));
+    const late = memorySink();
+    events.attach(late.sink, { kind: 'after_id', id: 1 });
+    assert.deepEqual(late.ids(), [3]);
+    assert.match(late.text(), /^: notice: events 2 to 2 are no longer buffered; replaying from 3/);
+  });
+});
+
+describe('event stream: replay with backpressure', () => {
+  const LIMIT = 4096;
+
+  function drainUntil(client: ReturnType<typeof memorySink>, done: () => boolean): void {
+    for (let i = 0; i < 500 && !done(); i++) {
+      assert.ok(client.unread() <= LIMIT, `${client.unread()} bytes unsent`);
+      client.drain();
+    }
+    assert.ok(done(), `not done after 500 drains; got ${client.ids().length} events`);
+  }
+
+  it('a replay is written a chunk at a time as the client drains: never more than the limit unsent', () => {
+    const { events } = stream({ maxBufferedBytes: LIMIT });
+    for (let i = 0; i < 50; i++) events.publish(padded(T0 + i, 400));
+    const client = memorySink({ highWater: 1024 });
+    events.attach(client.sink, { kind: 'after_id', id: 0 });
+    assert.ok(client.ids().length < 50, 'the whole replay was written at once');
+    assert.ok(client.unread() <= LIMIT, `${client.unread()} bytes unsent`);
+    assert.equal(events.clientCount(), 1, 'a client catching up is not dropped');
+    drainUntil(client, () => client.ids().length === 50);
+    events.publish(stateChanged(T0 + 99));
+    assert.deepEqual(
+      client.ids(),
+      Array.from({ length: 51 }, (_, i) => i + 1),
+    );
+    assert.equal(events.droppedCount(), 0);
+  });
+
+  it('a client that never drains is held with a bounded backlog, however many events follow', () => {
+    const { events } = stream({ maxBufferedBytes: LIMIT });
+    for (let i = 0; i < 50; i++) events.publish(padded(T0 + i, 400));
+    const stuck = Array.from({ length: 20 }, () => memorySink({ highWater: 1024 }));
+    for (const client of stuck) events.attach(client.sink, { kind: 'after_id', id: 0 });
+    for (let i = 0; i < 50; i++) events.publish(padded(T0 + 50 + i, 400));
+    const unsent = stuck.reduce((sum, client) => sum + client.unread(), 0);
+    assert.ok(unsent <= 20 * LIMIT, `${unsent} bytes unsent`);
+    assert.equal(events.clientCount() + events.droppedCount(), 20);
+  });
+
+  it('events published during a replay follow it in order, none twice', () => {
+    const { events } = stream({ maxBufferedBytes: LIMIT });
+    for (let i = 0; i < 30; i++) events.publish(padded(T0 + i, 400));
+    const client = memorySink({ highWater: 1024 });
+    events.attach(client.sink, { kind: 'after_id', id: 10 });
+    for (let i = 0; i < 5; i++) events.publish(padded(T0 + 30 + i, 400));
+    drainUntil(client, () => client.ids().length === 25);
+    assert.deepEqual(
+      client.ids(),
+      Array.from({ length: 25 }, (_, i) => i + 11),
+    );
+  });
+
+  it('a client so slow the buffer moved past it is told what it missed, then carries on', () => {
+    const { events } = stream({ capacity: 10, maxBufferedBytes: LIMIT });
+    for (let i = 0; i < 10; i++) events.publish(padded(T0 + i, 400));
+    const client = memorySink({ highWater: 1 });
+    events.attach(client.sink, { kind: 'after_id', id: 0 });
+    const first = client.ids();
+    assert.ok(first.length < 10);
+    for (let i = 0; i < 20; i++) events.publish(padded(T0 + 10 + i, 400));
+    drainUntil(client, () => client.ids().at(-1) === 30);
+    const last = first.at(-1) ?? 0;
+    assert.match(
+      client.text(),
+      new RegExp(`: notice: events ${last + 1} to 20 are no longer buffered; replaying from 21\n`),
+    );
+    assert.deepEqual(client.ids(), [...first, ...Array.from({ length: 10 }, (_, i) => i + 21)]);
+  });
+
+  it('follow: false sends the events held at attach, then ends; later ones are not sent', () => {
+    const { events } = stream({ maxBufferedBytes: LIMIT });
+    for (let i = 0; i < 20; i++) events.publish(padded(T0 + i, 400));
+    const client = memorySink({ highWater: 1024 });
+    events.attach(client.sink, { kind: 'after_id', id: 0 }, { follow: false });
+    assert.deepEqual(client.closed, []);
+    events.publish(stateChanged(T0 + 99));
+    drainUntil(client, () => client.closed.length > 0);
+    assert.deepEqual(client.closed, ['closed']);
+    assert.deepEqual(
+      client.ids(),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.equal(events.clientCount(), 0);
+
+    const empty = memorySink();
+    events.attach(empty.sink, { kind: 'after_id', id: 21 }, { follow: false });
+    assert.deepEqual(empty.closed, ['closed']);
+    assert.equal(empty.text(), '');
   });
 });

@@ -2,27 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { redactSecrets } from '../config/render.js';
 import type { DaemonEvent } from '../core/events.js';
 import type { Clock } from '../jobs/clock.js';
+import { nextChunk, replayFrom, type Replay } from './replay.js';
+import { createRingBuffer, type StreamEntry } from './ring-buffer.js';
 import type { Since } from './since.js';
+import { sseComment, sseFrame } from './sse.js';
 
-/** One buffered event with its stream id (1, 2, 3 … from daemon start) and its SSE frame. */
-export interface StreamEntry {
-  readonly id: number;
-  readonly event: DaemonEvent;
-  readonly frame: string;
-}
-
-export interface Replay {
-  readonly entries: readonly StreamEntry[];
-  /** Set when the reader asked for events the buffer no longer holds (or never held). */
-  readonly notice?: string | undefined;
-}
+export { replayFrom, type Replay } from './replay.js';
+export type { StreamEntry } from './ring-buffer.js';
+export { sseComment, sseFrame } from './sse.js';
 
 /** Where one client's bytes go: an HTTP response in the daemon, an array in tests. */
 export interface StreamSink {
-  /** Queues a chunk; must not block. */
-  write(chunk: string): void;
+  /** Queues a chunk; must not block. `false`: the peer is behind, wait for `onDrain`. */
+  write(chunk: string): boolean;
   /** Bytes accepted but not yet handed to the peer (a socket's `writableLength`). */
   bufferedBytes(): number;
+  /** Calls `listener` whenever the peer caught up after a `write` returned false. */
+  onDrain(listener: () => void): void;
   /** `dropped`: too slow or broken, discard what is queued; `closed`: end cleanly. */
   close(how: 'dropped' | 'closed'): void;
 }
@@ -31,17 +27,24 @@ export interface EventStreamOptions {
   readonly clock: Clock;
   /** How many recent events are kept for replay. */
   readonly capacity?: number;
+  /** How many bytes of frames are kept for replay (`limits.event_buffer_bytes`). */
+  readonly maxBufferBytes?: number;
   /** A `: ping` comment this often keeps proxies and the CLI's idle watchdog happy. */
   readonly heartbeatMs?: number;
   /**
-   * A client whose unsent bytes exceed this (plus the size of the replay it was sent on attach) is
-   * dropped rather than buffered without bound.
+   * A client whose unsent bytes exceed this is dropped rather than buffered without bound. A
+   * replay counts too: it is written a chunk at a time, only as the client drains.
    */
   readonly maxBufferedBytes?: number;
   /** Told about every dropped client, for the log. */
   readonly onDrop?: (info: { readonly bufferedBytes: number; readonly error?: unknown }) => void;
   /** Told when ending a client's response failed (its socket was already broken), for the log. */
   readonly onCloseError?: (error: unknown) => void;
+}
+
+export interface AttachOptions {
+  /** `false`: send the events buffered now, then end (`?follow=false`). Default true. */
+  readonly follow?: boolean;
 }
 
 export interface EventStream {
@@ -55,7 +58,7 @@ export interface EventStream {
   /** `undefined`: nothing, live events only. */
   replay(from: Since | undefined): Replay;
   /** Writes the replay, then every new event and heartbeat; the result detaches (idempotent). */
-  attach(sink: StreamSink, from: Since | undefined): () => void;
+  attach(sink: StreamSink, from: Since | undefined, options?: AttachOptions): () => void;
   clientCount(): number;
   /** Clients dropped because they were too slow or their writes failed, since start. */
   droppedCount(): number;
@@ -68,60 +71,88 @@ export const STREAM_HEADER = 'palingenesis-stream';
 
 export const STREAM_DEFAULTS = {
   capacity: 1000,
+  maxBufferBytes: 8 * 1024 * 1024,
   heartbeatMs: 15_000,
   maxBufferedBytes: 1024 * 1024,
 } as const;
 
-/** `JSON.stringify` escapes newlines, so the data is always one `data:` line. */
-export function sseFrame(id: number, event: DaemonEvent): string {
-  return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+/** A replay is written in chunks of about this much (or a quarter of the client's limit). */
+const REPLAY_CHUNK_BYTES = 64 * 1024;
+
+interface Client {
+  /** The last event id written to it (or skipped over, with a notice). */
+  cursor: number;
+  /** Behind the newest event, waiting for the sink to drain before writing more. */
+  waiting: boolean;
+  /** A replay-only client ends once past this id. */
+  readonly until: number | undefined;
 }
 
-export function sseComment(text: string): string {
-  return `: ${text.replace(/[\r\n]+/g, ' ')}\n\n`;
-}
+type Sent = 'sent' | 'full' | 'gone';
 
 /** The ring buffer of recent events and the fan-out to SSE clients. */
 export function createEventStream(options: EventStreamOptions): EventStream {
-  const capacity = options.capacity ?? STREAM_DEFAULTS.capacity;
   const heartbeatMs = options.heartbeatMs ?? STREAM_DEFAULTS.heartbeatMs;
   const maxBuffered = options.maxBufferedBytes ?? STREAM_DEFAULTS.maxBufferedBytes;
-  const buffer: StreamEntry[] = [];
-  /** Each client with the unsent bytes it is allowed: the limit plus its replay. */
-  const sinks = new Map<StreamSink, number>();
+  const chunkBytes = Math.max(1, Math.min(REPLAY_CHUNK_BYTES, Math.floor(maxBuffered / 4)));
+  const ring = createRingBuffer({
+    capacity: options.capacity ?? STREAM_DEFAULTS.capacity,
+    maxBytes: options.maxBufferBytes ?? STREAM_DEFAULTS.maxBufferBytes,
+  });
+  const clients = new Map<StreamSink, Client>();
   let lastId = 0;
   let dropped = 0;
   let cancelHeartbeat: (() => void) | undefined;
 
   const remove = (sink: StreamSink, how: 'dropped' | 'closed'): void => {
-    if (!sinks.delete(sink)) return;
+    if (!clients.delete(sink)) return;
     try {
       sink.close(how);
     } catch (error) {
       options.onCloseError?.(error);
     }
-    if (sinks.size === 0) stopHeartbeat();
+    if (clients.size === 0) stopHeartbeat();
   };
   const drop = (sink: StreamSink, error?: unknown): void => {
-    if (!sinks.has(sink)) return;
+    if (!clients.has(sink)) return;
     const bufferedBytes = safeBuffered(sink);
     dropped++;
     remove(sink, 'dropped');
     options.onDrop?.({ bufferedBytes, ...(error === undefined ? {} : { error }) });
   };
-  const send = (sink: StreamSink, chunk: string): void => {
+  const send = (sink: StreamSink, chunk: string): Sent => {
+    let more: boolean;
     try {
-      sink.write(chunk);
+      more = sink.write(chunk);
     } catch (error) {
       drop(sink, error);
-      return;
+      return 'gone';
     }
-    if (safeBuffered(sink) > (sinks.get(sink) ?? maxBuffered)) drop(sink);
+    if (safeBuffered(sink) <= maxBuffered) return more ? 'sent' : 'full';
+    drop(sink);
+    return 'gone';
+  };
+  /** Writes what the client has not had yet, a chunk at a time, while its sink keeps up. */
+  const pump = (sink: StreamSink, client: Client): void => {
+    client.waiting = false;
+    for (;;) {
+      const end = client.until ?? lastId;
+      if (client.cursor >= end) break;
+      const chunk = nextChunk(ring.entries(), client.cursor, end, chunkBytes);
+      client.cursor = chunk.cursor;
+      const sent = send(sink, chunk.text);
+      if (sent === 'gone') return;
+      if (sent === 'full' && client.cursor < end) {
+        client.waiting = true;
+        return;
+      }
+    }
+    if (client.until !== undefined) remove(sink, 'closed');
   };
   const beat = (): void => {
     cancelHeartbeat = undefined;
-    if (sinks.size === 0) return;
-    for (const sink of [...sinks.keys()]) send(sink, sseComment('ping'));
+    if (clients.size === 0) return;
+    for (const sink of [...clients.keys()]) send(sink, sseComment('ping'));
     armHeartbeat();
   };
   const armHeartbeat = (): void => {
@@ -131,7 +162,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     cancelHeartbeat?.();
     cancelHeartbeat = undefined;
   };
-  const replay = (from: Since | undefined): Replay => replayFrom(buffer, lastId, from);
+  const replay = (from: Since | undefined): Replay => replayFrom(ring.entries(), lastId, from);
 
   return {
     streamId: randomUUID(),
@@ -139,27 +170,46 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       lastId++;
       // Events carry no secrets by design; redacting here keeps it so if one ever slips in.
       const safe = redactSecrets(event);
-      const entry = { id: lastId, event: safe, frame: sseFrame(lastId, safe) };
-      buffer.push(entry);
-      if (buffer.length > capacity) buffer.shift();
-      for (const sink of [...sinks.keys()]) send(sink, entry.frame);
+      const frame = sseFrame(lastId, safe);
+      const entry: StreamEntry = {
+        id: lastId,
+        event: safe,
+        frame,
+        bytes: Buffer.byteLength(frame),
+      };
+      ring.push(entry);
+      for (const [sink, client] of [...clients]) {
+        // A client still catching up gets this one from the buffer, in order, when it drains.
+        if (client.waiting || client.until !== undefined || client.cursor !== lastId - 1) continue;
+        client.cursor = lastId;
+        send(sink, frame);
+      }
     },
     replay,
-    attach(sink, from) {
+    attach(sink, from, attachOptions = {}) {
       const { entries, notice } = replay(from);
-      const head = notice === undefined ? '' : sseComment(`notice: ${notice}`);
-      const chunk = head + entries.map((entry) => entry.frame).join('');
-      sinks.set(sink, maxBuffered + Buffer.byteLength(chunk));
-      if (chunk !== '') send(sink, chunk);
-      if (sinks.has(sink)) armHeartbeat();
+      const client: Client = {
+        cursor: from === undefined ? lastId : (entries[0]?.id ?? lastId + 1) - 1,
+        waiting: false,
+        until: attachOptions.follow === false ? lastId : undefined,
+      };
+      clients.set(sink, client);
+      sink.onDrain(() => {
+        // Deferred: the client may have been dropped or detached since.
+        if (clients.get(sink) === client && client.waiting) pump(sink, client);
+      });
+      const head = notice === undefined ? 'sent' : send(sink, sseComment(`notice: ${notice}`));
+      if (head === 'sent') pump(sink, client);
+      else if (head === 'full') client.waiting = true;
+      if (clients.has(sink)) armHeartbeat();
       return () => {
         remove(sink, 'closed');
       };
     },
-    clientCount: () => sinks.size,
+    clientCount: () => clients.size,
     droppedCount: () => dropped,
     disconnectAll(notice) {
-      for (const sink of [...sinks.keys()]) {
+      for (const sink of [...clients.keys()]) {
         if (notice !== undefined) send(sink, sseComment(`notice: ${notice}`));
         remove(sink, 'closed');
       }
@@ -173,35 +223,4 @@ function safeBuffered(sink: StreamSink): number {
   } catch {
     return 0;
   }
-}
-
-/** What a reader starting at `from` gets, and whether the buffer could not serve all of it. */
-export function replayFrom(
-  buffer: readonly StreamEntry[],
-  lastId: number,
-  from: Since | undefined,
-): Replay {
-  if (from === undefined) return { entries: [] };
-  const oldest = buffer[0];
-  const evicted = oldest === undefined ? lastId : oldest.id - 1;
-  if (from.kind === 'after_id') {
-    if (from.id > lastId) {
-      return {
-        entries: buffer,
-        notice: `id ${from.id} is ahead of this daemon's last event id ${lastId} (the daemon restarted?); replaying every buffered event`,
-      };
-    }
-    const entries = buffer.filter((entry) => entry.id > from.id);
-    if (from.id >= evicted) return { entries };
-    return {
-      entries,
-      notice: `events ${from.id + 1} to ${evicted} are no longer buffered; replaying from ${evicted + 1}`,
-    };
-  }
-  const entries = buffer.filter((entry) => entry.event.at >= from.atMs);
-  if (evicted === 0 || oldest === undefined || oldest.event.at <= from.atMs) return { entries };
-  return {
-    entries,
-    notice: `events before ${new Date(oldest.event.at).toISOString()} are no longer buffered`,
-  };
 }

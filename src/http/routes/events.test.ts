@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { openSse } from '../../../test/helpers/sse.js';
@@ -16,15 +16,26 @@ function stateChanged(at: number): DaemonEvent {
 }
 
 async function serve(
-  options: { maxBufferedBytes?: number } = {},
-): Promise<{ app: FastifyInstance; stream: EventStream; url: string }> {
+  options: { maxBufferedBytes?: number; heartbeatMs?: number } = {},
+): Promise<{ app: FastifyInstance; stream: EventStream; url: string; sockets: Socket[] }> {
   const stream = createEventStream({ clock: systemClock, heartbeatMs: 50, ...options });
   const app = Fastify({ logger: false, return503OnClosing: true });
   eventRoutes(app, stream, () => T0 + 10 * 60_000);
   await app.listen({ host: '127.0.0.1', port: 0 });
+  const sockets: Socket[] = [];
+  app.server.on('connection', (socket: Socket) => sockets.push(socket));
   const address = app.server.address();
   assert.ok(address !== null && typeof address === 'object');
-  return { app, stream, url: `http://127.0.0.1:${address.port}/api/v1/events` };
+  return { app, stream, url: `http://127.0.0.1:${address.port}/api/v1/events`, sockets };
+}
+
+/** 16 KiB of evidence-sized text: 500 of them fill the default 8 MiB replay buffer. */
+function large(at: number): DaemonEvent {
+  return Object.assign(stateChanged(at), { padding: 'x'.repeat(16 * 1024) });
+}
+
+async function turns(count: number, done: () => boolean): Promise<void> {
+  for (let i = 0; i < count && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 describe('GET /api/v1/events (in memory)', () => {
@@ -142,6 +153,77 @@ describe('GET /api/v1/events (loopback)', () => {
       reader.close();
     } finally {
       socket.destroy();
+      await app.close();
+    }
+  });
+});
+
+describe('GET /api/v1/events (loopback): replay under backpressure', () => {
+  it('clients asking for the whole replay and never reading hold at most their limit each', async () => {
+    const limit = 256 * 1024;
+    const { app, stream, url, sockets } = await serve({
+      maxBufferedBytes: limit,
+      heartbeatMs: 60_000,
+    });
+    const { port } = new URL(url);
+    for (let i = 0; i < 500; i++) stream.publish(large(T0 + i));
+    const stalled: Socket[] = [];
+    try {
+      for (const query of ['since=0', 'since=0', 'since=0&follow=false', 'since=0&follow=false']) {
+        const socket = connect(Number(port), '127.0.0.1');
+        stalled.push(socket);
+        await once(socket, 'connect');
+        socket.pause(); // never read: the kernel buffers fill, then the server's queue would grow
+        socket.write(`GET /api/v1/events?${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      }
+      const held = (): number[] => sockets.map((socket) => socket.writableLength);
+      const answered = (): boolean =>
+        sockets.length === 4 && sockets.every((socket) => socket.bytesWritten > 0);
+      await turns(2000, answered);
+      assert.ok(answered(), 'not every client was answered');
+      // Until the kernel stops taking bytes: what the server holds must stay bounded throughout.
+      let settled = 0;
+      let written = -1;
+      for (let i = 0; i < 5000 && settled < 50; i++) {
+        for (const bytes of held()) assert.ok(bytes <= limit, `a client holds ${bytes} bytes`);
+        const now = sockets.reduce((sum, socket) => sum + socket.bytesWritten, 0);
+        settled = now === written ? settled + 1 : 0;
+        written = now;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (let i = 0; i < 100; i++) stream.publish(large(T0 + 500 + i));
+      for (const bytes of held()) assert.ok(bytes <= limit, `a client holds ${bytes} bytes`);
+      const total = held().reduce((sum, bytes) => sum + bytes, 0);
+      assert.ok(total <= 4 * limit, `the clients hold ${total} bytes`);
+      assert.equal(stream.clientCount() + stream.droppedCount(), 4);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+      await app.close();
+    }
+  });
+
+  it('a reading client asking since=0 gets the whole large replay in order, then live events', async () => {
+    const { app, stream, url } = await serve({ maxBufferedBytes: 256 * 1024 });
+    for (let i = 0; i < 500; i++) stream.publish(large(T0 + i));
+    const reader = await openSse(`${url}?since=0`);
+    try {
+      await reader.waitForMessages(500, 20_000);
+      stream.publish(stateChanged(T0 + 999));
+      const got = await reader.waitForMessages(501);
+      assert.deepEqual(
+        got.map((m) => Number(m.id)),
+        Array.from({ length: 501 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        reader.comments.filter((c) => c.startsWith('notice')),
+        [],
+      );
+      assert.equal(stream.droppedCount(), 0);
+      const replayOnly = await openSse(`${url}?since=0&follow=false`);
+      await replayOnly.ended(20_000);
+      assert.equal(replayOnly.messages.length, 501);
+    } finally {
+      reader.close();
       await app.close();
     }
   });

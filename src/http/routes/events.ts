@@ -9,10 +9,17 @@ import {
 } from '../../events/stream.js';
 import { sendError } from '../errors.js';
 
-interface EventsQuery {
-  readonly since?: string;
-  readonly follow?: string;
-}
+type EventsQuery =
+  | { readonly ok: true; readonly since: string | undefined; readonly follow: boolean }
+  | { readonly ok: false; readonly message: string };
+
+const FOLLOW = new Map([
+  ['', true],
+  ['true', true],
+  ['1', true],
+  ['false', false],
+  ['0', false],
+]);
 
 /** Where a request starts, and what to tell the reader first. */
 interface Start {
@@ -36,16 +43,38 @@ export function eventRoutes(
     done();
   });
 
-  app.get<{ Querystring: EventsQuery }>(
+  app.get(
     '/api/v1/events',
-    { exposeHeadRoute: false },
+    { exposeHeadRoute: false, config: { query: ['since', 'follow'] } },
     (req, reply) => {
-      const start = startFrom(req.headers, req.query.since, stream.streamId, now());
+      const query = eventsQuery(req.query);
+      if (!query.ok) return sendError(reply, 'bad_request', query.message);
+      const start = startFrom(req.headers, query.since, stream.streamId, now());
       if (!start.ok) return sendError(reply, 'bad_request', start.message);
       reply.hijack();
-      serve(reply.raw, stream, start, req.query.follow !== 'false' && req.query.follow !== '0');
+      serve(reply.raw, stream, start, query.follow);
     },
   );
+}
+
+/** `since` and `follow` as one plain value each (createHttpApp refuses repeats earlier, too). */
+function eventsQuery(query: unknown): EventsQuery {
+  const q = typeof query === 'object' && query !== null ? query : {};
+  const since = 'since' in q ? q.since : undefined;
+  const follow = 'follow' in q ? q.follow : undefined;
+  if (since !== undefined && typeof since !== 'string') {
+    return { ok: false, message: 'query parameter since must be given once, as one value' };
+  }
+  if (follow === undefined) return { ok: true, since, follow: true };
+  const following = typeof follow === 'string' ? FOLLOW.get(follow) : undefined;
+  return following === undefined
+    ? { ok: false, message: `follow must be true or false, not ${show(follow)}` }
+    : { ok: true, since, follow: following };
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
 
 function serve(res: ServerResponse, stream: EventStream, start: Start, follow: boolean): void {
@@ -60,13 +89,12 @@ function serve(res: ServerResponse, stream: EventStream, start: Start, follow: b
   });
   res.flushHeaders();
   if (start.notice !== undefined) res.write(sseComment(`notice: ${start.notice}`));
-  if (!follow) {
-    const { entries, notice } = stream.replay(start.since ?? { kind: 'after_id', id: 0 });
-    if (notice !== undefined) res.write(sseComment(`notice: ${notice}`));
-    res.end(entries.map((entry) => entry.frame).join(''));
-    return;
-  }
-  const detach = stream.attach(responseSink(res), start.since);
+  // Even `follow=false` goes through the stream: a replay is written only as the reader takes it.
+  const detach = follow
+    ? stream.attach(responseSink(res), start.since)
+    : stream.attach(responseSink(res), start.since ?? { kind: 'after_id', id: 0 }, {
+        follow: false,
+      });
   res.once('close', detach);
   // A write to a reset socket reports here; without a listener it would crash the daemon.
   res.on('error', detach);
@@ -83,7 +111,7 @@ function startFrom(
   if (typeof lastEventId === 'string' && lastEventId.trim() !== '') {
     const parsed = parseSince(lastEventId, nowMs, { allowId: true });
     if (parsed?.kind !== 'after_id') {
-      return { ok: false, message: `Last-Event-ID must be an event id, not "${lastEventId}"` };
+      return { ok: false, message: `Last-Event-ID must be an event id, not ${show(lastEventId)}` };
     }
     const sentStream = headers[STREAM_HEADER];
     // Ids start again at 1 in every run: an id from another run says nothing about this one.
@@ -101,17 +129,18 @@ function startFrom(
   return parsed === undefined
     ? {
         ok: false,
-        message: `since must be an event id, a duration like 10m or an ISO 8601 instant, not "${since}"`,
+        message: `since must be an event id, a duration like 10m or an ISO 8601 instant, not ${show(since)}`,
       }
     : { ok: true, since: parsed };
 }
 
 function responseSink(res: ServerResponse): StreamSink {
   return {
-    write(chunk) {
-      res.write(chunk);
-    },
+    write: (chunk) => res.write(chunk),
     bufferedBytes: () => res.writableLength,
+    onDrain(listener) {
+      res.on('drain', listener);
+    },
     close(how) {
       if (how === 'dropped') res.destroy();
       else res.end();
