@@ -2,7 +2,11 @@ import type { Logger } from 'pino';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentAdapter } from '../agents/adapter.js';
-import { createClaudeAdapter, type ClaudeAdapter } from '../agents/claude-code/adapter.js';
+import {
+  createClaudeAdapter,
+  type ClaudeAdapter,
+  type HookRejection,
+} from '../agents/claude-code/adapter.js';
 import { drainSpool, spoolDir } from '../hooks/spool.js';
 import { createOpencodeAdapter } from '../agents/opencode/adapter.js';
 import type { Config } from '../config/schema.js';
@@ -19,6 +23,11 @@ export function createAdapters(
     tracked: Parameters<typeof createOpencodeAdapter>[0]['tracked'];
     env: NodeJS.ProcessEnv;
     stateDir: string;
+    /**
+     * Each Claude Code hook the adapter would not act on, with why (labels: `HOOK_REJECTIONS`
+     * from agents/claude-code/adapter.ts): for a counter. Called per hook; never logs above debug.
+     */
+    onHookRejected?: (reason: HookRejection, detail: string) => void;
   },
 ): { adapters: Map<string, AgentAdapter>; claude?: ClaudeAdapter } {
   const adapters = new Map<string, AgentAdapter>();
@@ -54,13 +63,16 @@ export function createAdapters(
       env: deps.env,
       now: () => deps.clock.now(),
       sleep: (ms, signal) => abortableSleep(deps.clock, ms, signal),
+      maxTrackedFiles: config.limits.max_tracked_files,
       replaySpool: async (accept) => {
-        const result = await drainSpool(spool, (value) => {
-          accept(value);
-          return Promise.resolve();
-        });
+        const result = await drainSpool(spool, (value) => accept(value));
         if (result.replayed > 0 || result.malformed > 0)
           deps.log.info({ ...result, spool }, 'spooled Claude Code hook payloads replayed');
+      },
+      onHookRejected: (reason, detail) => {
+        // A flood of forged hooks must not flood the log: debug only, and a counter.
+        deps.log.debug({ reason, detail }, 'claude code hook not acted on');
+        deps.onHookRejected?.(reason, detail);
       },
       onError: (what, error) => {
         deps.log.warn({ err: error, what }, 'agent adapter error');

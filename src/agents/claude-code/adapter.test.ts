@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { classify } from '../../core/classify.js';
+import { delay } from '../../node-util.js';
 import type { Observation } from '../adapter.js';
 import { NeedsUserError } from '../adapter.js';
-import { createClaudeAdapter, type ClaudeAdapter } from './adapter.js';
+import { createClaudeAdapter, type ClaudeAdapter, type HookRejection } from './adapter.js';
 
 const line = (value: object) => `${JSON.stringify(value)}\n`;
 const prompt = (uuid: string, text: string) =>
@@ -31,11 +32,15 @@ const limit = (uuid: string, resetsAt: number) =>
     message: { role: 'assistant', content: [{ type: 'text', text: "You've hit your limit" }] },
   });
 
+/** A plan reset an hour away: within the longest wait the core believes. */
+const SOON_S = Math.floor(Date.now() / 1000) + 3600;
+
 /** A daemon-less adapter over a temp Claude directory, with real files and a fast poll. */
 describe('the Claude Code adapter over a Claude directory', () => {
   let dir: string;
   let adapter: ClaudeAdapter;
   const seen: Observation[] = [];
+  const rejected: { reason: HookRejection; detail: string }[] = [];
   const stopping = new AbortController();
   let watching: Promise<void>;
   let transcript: string;
@@ -66,7 +71,7 @@ describe('the Claude Code adapter over a Claude directory', () => {
     // A session that stopped on a plan limit before the daemon started: discovered and judged.
     await writeFile(
       join(dir, 'projects', '-work-p', 'old.jsonl'),
-      prompt('o1', 'Old task') + limit('o2', 1_900_000_000),
+      prompt('o1', 'Old task') + limit('o2', SOON_S),
     );
     adapter = createClaudeAdapter({
       claudeDir: dir,
@@ -76,22 +81,14 @@ describe('the Claude Code adapter over a Claude directory', () => {
       pollMs: 20,
       env: {},
       now: () => Date.now(),
-      sleep: (ms, signal) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        }),
-      replaySpool: (accept) => {
+      sleep: delay,
+      replaySpool: (accept) =>
         accept({
           hook_event_name: 'SessionStart',
           session_id: 'spooled',
           transcript_path: join(dir, 'elsewhere', 'spooled.jsonl'),
-        });
-        return Promise.resolve();
-      },
+        }),
+      onHookRejected: (reason, detail) => rejected.push({ reason, detail }),
       onError: (what, error) => {
         throw new Error(`${what}: ${String(error)}`);
       },
@@ -112,7 +109,7 @@ describe('the Claude Code adapter over a Claude directory', () => {
     assert.equal(stop.ref.directory, '/work/p');
     const judged = classify(stop.evidence, Date.now());
     assert.equal(judged.reason, 'rate_limit');
-    assert.equal(judged.resetAt, 1_900_000_000_000);
+    assert.equal(judged.resetAt, SOON_S * 1000);
     assert.equal(judged.resetSource, 'resetsAt');
   });
 
@@ -175,24 +172,30 @@ describe('the Claude Code adapter over a Claude directory', () => {
         session_id: 'forged',
         transcript_path: outside,
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      // A followed file would show up as a busy session named after the file.
+      const no = await until('the rejection', () =>
+        rejected.find((r) => r.detail.includes(outside)),
+      );
+      assert.equal(no.reason, 'foreign_transcript');
+      // A followed file would show up as a session named after the file or the hook.
       const id = `palingenesis-not-claude-${String(process.pid)}`;
-      assert.equal(seen.filter((o) => 'ref' in o && o.ref.sessionId === id).length, 0);
+      assert.equal(
+        seen.filter((o) => 'ref' in o && [id, 'forged'].includes(o.ref.sessionId)).length,
+        0,
+      );
     } finally {
       await rm(outside, { force: true });
     }
   });
 
-  it('a malformed hook payload is reported, not fatal; spooled hooks were replayed', async () => {
+  it('a malformed hook payload is counted, not fatal; spooled hooks were replayed and judged', async () => {
     adapter.acceptHook({ nothing: true });
-    await until('malformed', () => seen.find((o) => o.kind === 'malformed'));
-    // The spooled SessionStart named a transcript outside projects/: it is followed too.
-    await mkdir(join(dir, 'elsewhere'), { recursive: true });
-    await writeFile(join(dir, 'elsewhere', 'spooled.jsonl'), prompt('x1', 'spooled task'));
-    await until('the spooled session busy', () =>
-      seen.find((o) => o.kind === 'busy' && o.ref.sessionId === 'spooled'),
+    await until('malformed', () => rejected.find((r) => r.reason === 'malformed'));
+    // The spooled SessionStart named a transcript outside projects/: looked at, and not followed.
+    const spooled = await until('the spooled hook judged', () =>
+      rejected.find((r) => r.detail.includes('spooled.jsonl')),
     );
+    assert.equal(spooled.reason, 'foreign_transcript');
+    assert.equal(seen.filter((o) => 'ref' in o && o.ref.sessionId === 'spooled').length, 0);
   });
 
   it('resume_mode notify never acts', async () => {

@@ -1,29 +1,25 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { z } from 'zod';
-import type { CLAUDE_RESUME_MODES } from '../../config/schema.js';
+import { join } from 'node:path';
 import {
   NeedsUserError,
   type AgentAdapter,
   type HandoffContext,
   type Observation,
-  type SessionRef,
 } from '../adapter.js';
-import { claudeEvidence } from './evidence.js';
-import { runHeadless, type HeadlessRun } from './headless.js';
-import { createJsonlTail, type JsonlTail } from './jsonl-tail.js';
+import type { HeadlessExit } from './headless.js';
+import { createHeadlessRuns } from './headless-runs.js';
+import { createHookIntake } from './hook-intake.js';
+import type { HookRejection } from './hook-verdict.js';
 import { readClaudeLine } from './lines.js';
-import { hasCode } from '../../node-util.js';
-import { pidAlive, scanLiveSessions, type LiveClaude } from './live.js';
+import { pidAlive, type LiveClaude } from './live.js';
+import { createLiveWatch } from './live-watch.js';
+import { createReporter } from './reporter.js';
+import { resumeRoute, type ClaudeResumeMode } from './resume-route.js';
 import { paneRefusal, tmuxSocketOf, typeInto } from './tmux.js';
-import {
-  applyTranscriptLine,
-  newTranscriptState,
-  type TranscriptPhase,
-  type TranscriptState,
-} from './transcript.js';
+import { findTranscript, readTranscriptRecord } from './transcript-record.js';
+import { createTranscriptTracker, type Tracked } from './transcript-tracker.js';
 
-export type ClaudeResumeMode = (typeof CLAUDE_RESUME_MODES)[number];
+export { HOOK_REJECTIONS, type HookRejection } from './hook-verdict.js';
+export type { ClaudeResumeMode } from './resume-route.js';
 
 export interface ClaudeAdapterOptions {
   /** Claude Code's directory (`~/.claude` or `$CLAUDE_CONFIG_DIR`). */
@@ -36,417 +32,136 @@ export interface ClaudeAdapterOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly now: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** Hook payloads that arrived while the daemon was down, replayed once watching starts. */
-  readonly replaySpool?: (accept: (payload: unknown) => void) => Promise<void>;
+  /**
+   * Transcripts followed at once (`[limits] max_tracked_files`; default 20000); beyond it the
+   * least recently active without a running turn are dropped, and followed again if they change.
+   */
+  readonly maxTrackedFiles?: number;
+  /**
+   * Hook payloads that arrived while the daemon was down, replayed once watching starts; each
+   * `accept` resolves once that payload was looked at.
+   */
+  readonly replaySpool?: (accept: (payload: unknown) => Promise<void>) => Promise<void>;
+  /** Every hook not acted on, with why (a bounded set: `HOOK_REJECTIONS`). Called per hook. */
+  readonly onHookRejected?: (reason: HookRejection, detail: string) => void;
   readonly onError: (what: string, error: unknown) => void;
   readonly onInfo: (what: string, details: Record<string, unknown>) => void;
 }
 
 /** Claude Code behind the agent interface, plus the hook intake the HTTP route feeds. */
 export interface ClaudeAdapter extends AgentAdapter {
-  /** A hook payload (from the forwarder or the spool); processed in order, never throws. */
+  /** A hook payload (from the forwarder); processed in order, never throws. */
   acceptHook(payload: unknown): void;
 }
 
-/** Transcripts older than this when the daemon starts are history, not sessions to judge. */
-const DISCOVERY_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-const hookPayload = z.looseObject({
-  hook_event_name: z.string(),
-  session_id: z.string().min(1),
-  transcript_path: z.string().optional(),
-  cwd: z.string().optional(),
-});
-
-interface Tracked {
-  readonly path: string;
-  readonly tail: JsonlTail;
-  state: TranscriptState;
-  /** The phase position last reported, so each turn's end is reported once. */
-  reported?: string | undefined;
-  /** A stop held back a moment (see `report`), to be looked at again next tick. */
-  deferred: boolean;
-  /** Reads of one file never overlap: the tail's offset is not safe to share. */
-  lock: Promise<void>;
-}
-
-/** Interactive Claude Code writes its "continue automatically" notice just after the limit line. */
-const SELF_CONTINUE_GRACE_MS = 2000;
-/** Claude Code continues 30–90 s after the reset (observed in 2.1.332): step in only after that. */
-const SELF_CONTINUE_JITTER_S = 90;
-/** A StopFailure hook may run ~100 ms before its transcript line is written. */
-const HOOK_SETTLE_MS = 2000;
+const DEFAULT_MAX_TRACKED_FILES = 20_000;
 
 export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapter {
   const projectsDir = join(options.claudeDir, 'projects');
-  const sessionsDir = join(options.claudeDir, 'sessions');
-  const tracked = new Map<string, Tracked>(); // by transcript path
-  const bySession = new Map<string, Tracked>();
+  const maxTrackedFiles = options.maxTrackedFiles ?? DEFAULT_MAX_TRACKED_FILES;
   const live = new Map<string, LiveClaude>(); // by session id, newest process wins
-  const crashesReported = new Set<string>();
-  const runs = new Map<string, HeadlessRun>();
-  const hookQueue: unknown[] = [];
   let emit: ((o: Observation) => void) | undefined;
+  let watching: AbortSignal | undefined;
   let firstScan = true;
   let wake: (() => void) | undefined;
 
-  const ref = (state: TranscriptState): SessionRef => ({
-    agent: 'claude-code',
-    sessionId: state.sessionId,
-    directory: state.cwd,
+  const tracker = createTranscriptTracker({ projectsDir, maxTrackedFiles, now: options.now });
+  const reporter = createReporter({
+    read: (entry) => tracker.read(entry),
+    emit: (o) => emit?.(o),
+    now: options.now,
+    live,
+    onInfo: options.onInfo,
+    maxRemembered: maxTrackedFiles,
+  });
+  const observe = (entry: Tracked, discovering: boolean): Promise<void> =>
+    reporter.observe(entry, discovering);
+  const liveWatch = createLiveWatch({
+    sessionsDir: join(options.claudeDir, 'sessions'),
+    live,
+    emit: (o) => emit?.(o),
+    now: options.now,
+    transcriptOf: (sessionId) => tracker.bySession(sessionId),
+    observe: (entry) => observe(entry, false),
+    crash: (entry, what) => {
+      reporter.crash(entry, what);
+    },
+  });
+  const runs = createHeadlessRuns({
+    binary: options.binary,
+    env: options.env,
+    now: options.now,
+    emit: (o) => emit?.(o),
+    onInfo: options.onInfo,
+    onError: options.onError,
+    onExit: (sessionId, exit) => judgeExit(sessionId, exit),
+  });
+  const intake = createHookIntake({
+    projectsDir,
+    tracker,
+    reporter,
+    observe: (entry) => observe(entry, false),
+    onRejected: (reason, detail) => options.onHookRejected?.(reason, detail),
+    onError: options.onError,
+    now: options.now,
+    stopped: () => watching?.aborted ?? true,
   });
 
-  /**
-   * Hook payloads are not authenticated (any local process can post one): only a transcript
-   * inside Claude Code's own directory is ever followed.
-   */
-  function ownTranscript(path: string): boolean {
-    const inside = relative(resolve(options.claudeDir), resolve(path));
-    return (
-      path.endsWith('.jsonl') && inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)
-    );
-  }
-
-  function track(path: string, fromEnd: boolean): Tracked {
-    const existing = tracked.get(path);
-    if (existing !== undefined) return existing;
-    const entry: Tracked = {
-      path,
-      tail: createJsonlTail(path, { fromEnd }),
-      state: newTranscriptState(basename(path, '.jsonl')),
-      deferred: false,
-      lock: Promise.resolve(),
-    };
-    tracked.set(path, entry);
-    bySession.set(entry.state.sessionId, entry);
-    return entry;
-  }
-
-  async function scanTranscripts(): Promise<Tracked[]> {
-    const fresh: Tracked[] = [];
-    const projects = await readdir(projectsDir).catch((error: unknown) => {
-      if (hasCode(error, 'ENOENT')) return [];
-      throw error;
-    });
-    for (const project of projects) {
-      const dir = join(projectsDir, project);
-      const names = await readdir(dir).catch(() => [] as string[]);
-      for (const name of names) {
-        if (!name.endsWith('.jsonl')) continue;
-        const path = join(dir, name);
-        if (tracked.has(path)) continue;
-        let fromEnd = false;
-        if (firstScan) {
-          const info = await stat(path).catch(() => undefined);
-          if (info === undefined) continue;
-          fromEnd = options.now() - info.mtimeMs > DISCOVERY_WINDOW_MS;
-        }
-        const entry = track(path, fromEnd);
-        if (!fromEnd) fresh.push(entry);
-      }
-    }
-    return fresh;
-  }
-
-  /** Reads new lines; reports the turn's state when it changed. */
-  function readTranscript(entry: Tracked, discovering: boolean): Promise<void> {
-    const next = entry.lock.then(() => readNow(entry, discovering));
-    entry.lock = next.catch(() => undefined);
-    return next;
-  }
-
-  async function readNow(entry: Tracked, discovering: boolean): Promise<void> {
-    const read = await entry.tail.read();
-    if (read.restarted) {
-      entry.state = newTranscriptState(entry.state.sessionId);
-      entry.reported = undefined;
-    }
-    if (read.malformed > 0) {
-      emit?.({
-        kind: 'malformed',
-        agent: 'claude-code',
-        detail: `${String(read.malformed)} unreadable line(s) in ${entry.path}`,
-        at: options.now(),
-      });
-    }
-    if (read.values.length === 0) {
-      if (entry.deferred) report(entry, false);
-      return;
-    }
-    for (const value of read.values) applyTranscriptLine(entry.state, value);
-    const { state } = entry;
-    if (discovering) {
-      emit?.({
-        kind: 'discovered',
-        ref: ref(state),
-        title: state.task?.slice(0, 80),
-        at: options.now(),
-      });
-    }
-    report(entry, discovering);
-  }
-
-  function report(entry: Tracked, discovering: boolean): void {
-    const { state } = entry;
-    const position = `${state.phase}:${state.phaseUuid ?? ''}`;
-    const at = options.now();
-    entry.deferred = false;
-    if (state.phase === 'busy') {
-      // At discovery a busy transcript may be a turn running elsewhere or a crash: the live
-      // session files tell which; nothing is claimed from the transcript alone.
-      if (!discovering) emit?.({ kind: 'busy', ref: ref(state), at });
-      return;
-    }
-    if (state.phase === 'empty' || entry.reported === position) return;
-    if (awaitingSelfContinue(entry, at)) {
-      entry.deferred = true;
-      return;
-    }
-    entry.reported = position;
-    const evidence = phaseEvidence(state);
-    if (evidence === undefined) return;
-    emit?.({
-      kind: 'stopped',
-      ref: ref(state),
-      evidence,
-      recordedAt: state.phaseAt,
-      messageId: state.phaseUuid,
-      at,
-    });
-  }
-
-  /**
-   * An interactive Claude Code that hit its plan limit may announce that it continues by itself
-   * at the reset: the stop is held back a moment for that notice, so the wait can leave it room.
-   */
-  function awaitingSelfContinue(entry: Tracked, at: number): boolean {
-    const { state } = entry;
-    if (state.phase !== 'stopped' || state.stop?.reason !== 'rate_limit') return false;
-    if (state.selfContinue) return false;
-    const session = live.get(state.sessionId);
-    if (session === undefined || !session.alive || session.entrypoint === 'sdk-cli') return false;
-    return at - (state.phaseAt ?? at) < SELF_CONTINUE_GRACE_MS;
-  }
-
-  async function scanLive(): Promise<void> {
-    const scan = await scanLiveSessions(sessionsDir);
-    const seen = new Set<string>();
-    for (const session of scan.sessions) {
-      // Several files may name one session (a resumed one): a live process beats a dead one.
-      const prior = live.get(session.sessionId);
-      if (seen.has(session.sessionId) && prior?.alive === true && !session.alive) continue;
-      seen.add(session.sessionId);
-      if (session.alive && session.status === 'busy' && prior?.status !== 'busy') {
-        emit?.({
-          kind: 'busy',
-          ref: { agent: 'claude-code', sessionId: session.sessionId, directory: session.cwd },
-          at: options.now(),
-        });
-      }
-      live.set(session.sessionId, session);
-    }
-    for (const id of [...live.keys()]) if (!seen.has(id)) live.delete(id);
-    for (const session of live.values()) {
-      if (session.alive || session.status !== 'busy') continue;
-      // A process that died mid-turn: its file says busy and its transcript has no answer.
-      const entry = bySession.get(session.sessionId);
-      if (entry !== undefined) await readTranscript(entry, false);
-      if (entry?.state.phase !== 'busy') continue;
-      reportCrash(entry, `pid ${String(session.pid)}`);
-    }
-  }
-
-  function reportCrash(entry: Tracked, what: string): void {
-    const key = `${entry.state.sessionId}:${entry.state.phaseUuid ?? ''}`;
-    if (crashesReported.has(key)) return;
-    crashesReported.add(key);
-    options.onInfo('claude code process died mid-turn', { session: entry.state.sessionId, what });
-    emit?.({
-      kind: 'stopped',
-      ref: ref(entry.state),
-      evidence: claudeEvidence(
-        { kind: 'no_stop', source: 'process', completed: false },
-        { agentDied: true },
-      ),
-      recordedAt: options.now(),
-      messageId: `crash:${entry.state.phaseUuid ?? what}`,
-      at: options.now(),
-    });
-  }
-
-  async function drainHooks(): Promise<void> {
-    while (hookQueue.length > 0) {
-      const payload = hookQueue.shift();
-      const hook = hookPayload.safeParse(payload);
-      if (!hook.success) {
-        emit?.({
-          kind: 'malformed',
-          agent: 'claude-code',
-          detail: `hook payload: ${hook.error.issues[0]?.message ?? 'invalid'}`,
-          at: options.now(),
-        });
-        continue;
-      }
-      const h = hook.data;
-      const entry =
-        bySession.get(h.session_id) ??
-        (h.transcript_path !== undefined && ownTranscript(h.transcript_path)
-          ? track(h.transcript_path, false)
-          : undefined);
-      if (entry === undefined) continue;
-      if (h.cwd !== undefined) entry.state.cwd ??= h.cwd;
-      await readTranscript(entry, false);
-      if (h.hook_event_name !== 'StopFailure') continue;
-      const judged = readClaudeLine(payload);
-      if (judged.kind === 'stop') void settleStopFailure(entry, judged);
-    }
-  }
-
-  /** A stop the transcript does not show (yet), judged from a hook's or a result's own words. */
-  function reportOwnWords(
-    entry: Tracked,
-    judged: Extract<ReturnType<typeof readClaudeLine>, { kind: 'stop' }>,
-    source: 'hook' | 'result',
-  ): void {
-    entry.reported = `stopped:${entry.state.phaseUuid ?? ''}`;
-    emit?.({
-      kind: 'stopped',
-      ref: ref(entry.state),
-      evidence: claudeEvidence(judged),
-      recordedAt: options.now(),
-      messageId: `${source}:${entry.state.phaseUuid ?? entry.state.sessionId}`,
-      at: options.now(),
-    });
-  }
-
-  /**
-   * A StopFailure is the fastest signal, but its transcript line (with the exact `resetsAt`) may
-   * follow ~100 ms later: wait briefly for it, and judge the hook's own words only if it never
-   * comes. Runs beside the scan loop.
-   */
-  async function settleStopFailure(
-    entry: Tracked,
-    judged: Extract<ReturnType<typeof readClaudeLine>, { kind: 'stop' }>,
-  ): Promise<void> {
-    const before = entry.state.phaseUuid;
-    const moved = (): boolean =>
-      entry.state.phase === 'stopped' || entry.state.phaseUuid !== before;
-    const deadline = options.now() + HOOK_SETTLE_MS;
-    while (!moved() && options.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await readTranscript(entry, false).catch((error: unknown) => {
-        options.onError('claude code transcript', error);
-      });
-    }
-    if (moved()) return;
-    reportOwnWords(entry, judged, 'hook');
-  }
-
   async function tick(): Promise<void> {
-    const fresh = await scanTranscripts();
-    for (const entry of fresh) await readTranscript(entry, firstScan);
-    for (const entry of tracked.values()) {
-      if (!fresh.includes(entry)) await readTranscript(entry, false);
+    const fresh = await tracker.scan(firstScan);
+    for (const entry of fresh) await observe(entry, firstScan);
+    for (const entry of tracker.entries()) {
+      if (!fresh.includes(entry)) await observe(entry, false);
     }
     firstScan = false;
-    await scanLive();
-    await drainHooks();
+    await liveWatch.scan();
+    await intake.drain();
   }
 
-  async function transcriptOf(sessionId: string): Promise<Tracked | undefined> {
-    const known = bySession.get(sessionId);
+  /** The followed transcript of a session, following it if it exists but is not followed. */
+  async function followed(sessionId: string): Promise<Tracked | undefined> {
+    const known = tracker.bySession(sessionId);
     if (known !== undefined) return known;
-    await scanTranscripts();
-    return bySession.get(sessionId);
+    const path = await findTranscript(projectsDir, sessionId);
+    return path === undefined ? undefined : tracker.track(path);
   }
 
-  async function readAll(sessionId: string): Promise<{ lines: unknown[]; state: TranscriptState }> {
-    const entry = await transcriptOf(sessionId);
-    if (entry === undefined) throw new Error(`no transcript for Claude Code session ${sessionId}`);
-    const text = await readFile(entry.path, 'utf8');
-    const lines: unknown[] = [];
-    const state = newTranscriptState(sessionId);
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      try {
-        const value = JSON.parse(line) as unknown;
-        lines.push(value);
-        applyTranscriptLine(state, value);
-      } catch {
-        // A torn or corrupt line: the rest of the transcript still counts.
-      }
-    }
-    return { lines, state };
+  async function record(sessionId: string): ReturnType<typeof readTranscriptRecord> {
+    const path =
+      tracker.bySession(sessionId)?.path ?? (await findTranscript(projectsDir, sessionId));
+    if (path === undefined) throw new Error(`no transcript for Claude Code session ${sessionId}`);
+    return readTranscriptRecord(path, sessionId);
   }
 
-  /** Starts a headless run and supervises it until it exits. */
-  async function headless(
-    resume: string | undefined,
-    directory: string | undefined,
-    prompt: string,
-  ): Promise<SessionRef> {
-    const run = runHeadless({
-      binary: options.binary,
-      cwd: directory,
-      prompt,
-      resume,
-      env: options.env,
-      onLine: () => undefined,
-      onMalformed: (line) => {
-        emit?.({
-          kind: 'malformed',
-          agent: 'claude-code',
-          detail: `stream-json line: ${line.slice(0, 120)}`,
-          at: options.now(),
-        });
-      },
-    });
-    const sessionId = await run.started;
-    runs.set(sessionId, run);
-    const started: SessionRef = { agent: 'claude-code', sessionId, directory };
-    emit?.({ kind: 'busy', ref: started, at: options.now() });
-    void run.exited
-      .then(async (exit) => {
-        if (runs.get(sessionId) === run) runs.delete(sessionId);
-        options.onInfo('claude code headless run ended', {
-          session: sessionId,
-          code: exit.code,
-          signal: exit.signal,
-        });
-        const entry = await transcriptOf(sessionId);
-        if (entry === undefined) return;
-        await readTranscript(entry, false);
-        if (entry.state.phase === 'busy' && exit.result === undefined) {
-          reportCrash(entry, `headless run ${exit.signal ?? `exit ${String(exit.code)}`}`);
-          return;
-        }
-        // A run that ended on a context overflow says so only in its result line.
-        const judged = exit.result === undefined ? undefined : readClaudeLine(exit.result);
-        if (judged?.kind === 'stop' && entry.state.phase !== 'stopped') {
-          reportOwnWords(entry, judged, 'result');
-        }
-      })
-      .catch((error: unknown) => {
-        options.onError('claude code headless supervision', error);
-      });
-    return started;
+  /** Where the session's transcript says it runs; undefined when it does not say (or is gone). */
+  async function directoryOf(sessionId: string): Promise<string | undefined> {
+    const known = tracker.bySession(sessionId)?.state.cwd;
+    if (known !== undefined) return known;
+    // Followed from its end (old history) or not at all: only the whole file tells.
+    return (await record(sessionId).catch(() => undefined))?.state.cwd;
   }
 
-  async function resumeInteractive(session: LiveClaude, text: string): Promise<void> {
-    if (session.tmuxPane === undefined) {
-      throw new NeedsUserError(
-        `session ${session.sessionId} is open in an interactive Claude Code (pid ${String(session.pid)}) outside tmux`,
-      );
+  /** A run of ours ended: a crash if its turn was left unanswered, else what its result says. */
+  async function judgeExit(sessionId: string, exit: HeadlessExit): Promise<void> {
+    const entry = await followed(sessionId);
+    if (entry === undefined) return;
+    await observe(entry, false);
+    if (entry.state.phase === 'busy' && exit.result === undefined) {
+      reporter.crash(entry, `headless run ${exit.signal ?? `exit ${String(exit.code)}`}`);
+      return;
     }
-    if (session.status !== 'idle') {
-      throw new NeedsUserError(
-        `the interactive Claude Code of session ${session.sessionId} is ${session.status ?? 'in an unknown state'}, not idle`,
-      );
+    // A run that ended on a context overflow says so only in its result line.
+    const judged = exit.result === undefined ? undefined : readClaudeLine(exit.result);
+    if (judged?.kind === 'stop' && entry.state.phase !== 'stopped') {
+      reporter.ownWords(entry, judged, 'result');
     }
+  }
+
+  async function typeIntoPane(session: LiveClaude, pane: string, text: string): Promise<void> {
     const target = {
       binary: options.tmuxBinary,
       socket: session.tmuxSocket ?? (await tmuxSocketOf(session.pid)),
-      pane: session.tmuxPane,
+      pane,
     };
     const refusal = await paneRefusal(target, session.pid);
     if (refusal !== undefined) throw new NeedsUserError(refusal);
@@ -456,11 +171,11 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
   return {
     agent: 'claude-code',
     acceptHook(payload) {
-      hookQueue.push(payload);
-      wake?.();
+      if (intake.accept(payload)) wake?.();
     },
     async watch(emitTo, signal) {
       emit = emitTo;
+      watching = signal;
       emitTo({ kind: 'connection', agent: 'claude-code', up: true, at: options.now() });
       let replayed = options.replaySpool === undefined;
       while (!signal.aborted) {
@@ -468,8 +183,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
           await tick();
           if (!replayed) {
             replayed = true;
-            await options.replaySpool?.((payload) => hookQueue.push(payload));
-            await drainHooks();
+            await options.replaySpool?.((payload) => intake.handle(payload));
           }
         } catch (error) {
           options.onError('claude code scan', error);
@@ -480,74 +194,52 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         });
         wake = undefined;
       }
-      for (const run of runs.values()) run.kill();
+      runs.killAll();
     },
     async sendPrompt(target, text) {
-      if (options.resumeMode === 'notify') {
-        throw new NeedsUserError('[claude_code] resume_mode is "notify": resume it yourself');
-      }
       const session = live.get(target.sessionId);
-      if (session !== undefined && session.alive && pidAlive(session.pid)) {
-        if (options.resumeMode === 'headless') {
-          throw new NeedsUserError(
-            `session ${target.sessionId} is still open in Claude Code (pid ${String(session.pid)}); a headless resume would fork it`,
-          );
-        }
-        await resumeInteractive(session, text);
-        return;
+      const open = session?.alive === true && pidAlive(session.pid) ? session : undefined;
+      const directory =
+        target.directory ??
+        (options.resumeMode === 'notify' || open !== undefined
+          ? undefined
+          : await directoryOf(target.sessionId));
+      const route = resumeRoute({
+        mode: options.resumeMode,
+        sessionId: target.sessionId,
+        open,
+        running: runs.running(target.sessionId),
+        directory,
+      });
+      switch (route.kind) {
+        case 'needs_user':
+          throw new NeedsUserError(route.message);
+        case 'not_now':
+          throw new Error(route.message);
+        case 'tmux':
+          if (open?.tmuxPane !== undefined) await typeIntoPane(open, open.tmuxPane, text);
+          return;
+        case 'headless':
+          await runs.start(target.sessionId, route.directory, text);
+          return;
       }
-      if (options.resumeMode === 'tmux') {
-        throw new NeedsUserError(
-          `session ${target.sessionId} has no live Claude Code in tmux (resume_mode = "tmux")`,
-        );
-      }
-      if (runs.has(target.sessionId)) {
-        throw new Error(`a headless run of session ${target.sessionId} is still going`);
-      }
-      const entry = await transcriptOf(target.sessionId);
-      await headless(target.sessionId, target.directory ?? entry?.state.cwd, text);
     },
     async startSession(directory, _title, text) {
-      return headless(undefined, directory, text);
+      // `claude -p` anywhere else (the daemon's own cwd) would work on the wrong project.
+      if (directory === undefined) {
+        throw new NeedsUserError('no directory is known to start a Claude Code session in');
+      }
+      return runs.start(undefined, directory, text);
     },
     async exportSession(target) {
-      return (await readAll(target.sessionId)).lines;
+      return (await record(target.sessionId)).lines;
     },
     async handoffContext(target): Promise<HandoffContext> {
-      const { state } = await readAll(target.sessionId);
+      const { state } = await record(target.sessionId);
       return { task: state.task, todos: state.todos, lastAssistantText: state.lastAssistantText };
     },
     async lastMessageAt(target) {
-      return (await readAll(target.sessionId)).state.lastAt;
+      return (await record(target.sessionId)).state.lastAt;
     },
   };
-}
-
-function phaseEvidence(state: TranscriptState): ReturnType<typeof claudeEvidence> | undefined {
-  const phase: TranscriptPhase = state.phase;
-  switch (phase) {
-    case 'stopped': {
-      const stop = state.stop;
-      if (stop === undefined) return undefined;
-      if (!state.selfContinue || stop.resetsAtSeconds === undefined) return claudeEvidence(stop);
-      // Claude Code resumes this one itself after the reset; palingenesis only if it did not.
-      return claudeEvidence({
-        ...stop,
-        resetsAtSeconds: stop.resetsAtSeconds + SELF_CONTINUE_JITTER_S,
-        text: `${stop.text} (Claude Code continues by itself after the reset; palingenesis steps in ${String(SELF_CONTINUE_JITTER_S)} s later only if it has not)`,
-      });
-    }
-    case 'completed':
-      return claudeEvidence({ kind: 'no_stop', source: 'transcript', completed: true });
-    case 'interrupted':
-      return claudeEvidence({
-        kind: 'stop',
-        reason: 'user_exit',
-        text: 'the user interrupted the turn',
-        source: 'transcript',
-      });
-    case 'busy':
-    case 'empty':
-      return undefined;
-  }
 }

@@ -113,6 +113,13 @@ describe('a Claude Code transcript folded into the state of its turn', () => {
     ]);
   });
 
+  it('the session the lines name is the newest line’s sessionId; lines naming none keep it', () => {
+    assert.equal(fold().lineSessionId, undefined);
+    assert.equal(fold(user('u1', 'x'), synthetic).lineSessionId, 's1');
+    const forked = fold(user('u1', 'x'), user('u2', 'y', { sessionId: 's2' }), synthetic);
+    assert.equal(forked.lineSessionId, 's2');
+  });
+
   it('unknown line types and non-lines change nothing but the position', () => {
     const state = fold(
       user('u1', 'x'),

@@ -15,7 +15,13 @@ export type TranscriptPhase =
   | 'empty';
 
 export interface TranscriptState {
+  /** The session the file is named after (`<sessionId>.jsonl`). */
   readonly sessionId: string;
+  /**
+   * The `sessionId` the newest line that named one carried: what the transcript itself says it
+   * belongs to (a hook's claim is checked against it). Undefined until such a line was read.
+   */
+  lineSessionId?: string | undefined;
   cwd?: string | undefined;
   phase: TranscriptPhase;
   /** The line that ended the last turn with an error, when phase is `stopped`. */
@@ -52,6 +58,7 @@ const line = z.looseObject({
   subtype: z.string().optional(),
   content: z.unknown().optional(),
   uuid: z.string().optional(),
+  sessionId: z.string().optional(),
   timestamp: z.string().optional(),
   cwd: z.string().optional(),
   isMeta: z.boolean().optional(),
@@ -81,6 +88,7 @@ export function applyTranscriptLine(state: TranscriptState, value: unknown): voi
   const parsed = line.safeParse(value);
   if (!parsed.success) return;
   const l = parsed.data;
+  if (l.sessionId !== undefined) state.lineSessionId = l.sessionId;
   // Subagent (sidechain) lines live in the same file but do not end the main turn.
   if (l.isSidechain === true) return;
   if (l.cwd !== undefined) state.cwd = l.cwd;
