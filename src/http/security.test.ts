@@ -19,12 +19,10 @@ const TOKEN = 's3cret-token';
 const loopback = (token?: string): AccessPolicy => ({
   allowedHosts: allowedHosts('127.0.0.1', PORT, '127.0.0.1'),
   token,
-  exposed: false,
 });
 const exposed: AccessPolicy = {
   allowedHosts: allowedHosts('0.0.0.0', PORT, '192.168.1.5'),
   token: TOKEN,
-  exposed: true,
 };
 
 const base: AccessRequest = {
@@ -33,7 +31,6 @@ const base: AccessRequest = {
   host: `127.0.0.1:${PORT}`,
   origin: undefined,
   authorization: undefined,
-  peerLoopback: true,
 };
 const post = (route: string, extra: Partial<AccessRequest> = {}): AccessRequest => ({
   ...base,
@@ -81,10 +78,24 @@ const table: Row[] = [
     loopback(),
     'forbidden',
   ],
-  // Loopback, no token configured: everything that passed Host/Origin.
+  // No token (in-memory tests only: the daemon always has one): everything past Host/Origin.
   ['no token: control', post('/api/v1/pause'), loopback(), 'allow'],
-  // Loopback with a token: control routes need it, reads do not.
-  ['token: GET status without it', base, loopback(TOKEN), 'allow'],
+  // Loopback is no boundary: every route but /health and the metrics needs the token.
+  ['token: GET status without it', base, loopback(TOKEN), 'unauthorized'],
+  [
+    'token: GET sessions without it',
+    { ...base, route: '/api/v1/sessions' },
+    loopback(TOKEN),
+    'unauthorized',
+  ],
+  [
+    'token: GET events without it',
+    { ...base, route: '/api/v1/events' },
+    loopback(TOKEN),
+    'unauthorized',
+  ],
+  ['token: GET status with it', { ...base, authorization: bearer }, loopback(TOKEN), 'allow'],
+  ['token: GET /health without it', { ...base, route: '/health' }, loopback(TOKEN), 'allow'],
   [
     'token: HEAD metrics without it',
     { ...base, method: 'HEAD', route: '/api/v1/metrics' },
@@ -135,7 +146,13 @@ const table: Row[] = [
     loopback(TOKEN),
     'unauthorized',
   ],
-  ['token: hook route stays open', post(HOOK_ROUTE), loopback(TOKEN), 'allow'],
+  ['token: hook route without it', post(HOOK_ROUTE), loopback(TOKEN), 'unauthorized'],
+  [
+    'token: hook route with it',
+    post(HOOK_ROUTE, { authorization: bearer }),
+    loopback(TOKEN),
+    'allow',
+  ],
   // Bound beyond loopback: only /health and the metrics are open.
   [
     'exposed: LAN address as host',
@@ -149,27 +166,16 @@ const table: Row[] = [
     exposed,
     'allow',
   ],
-  [
-    'exposed: metrics without token',
-    { ...base, route: '/api/v1/metrics', peerLoopback: false },
-    exposed,
-    'allow',
-  ],
-  ['exposed: status without token', { ...base, peerLoopback: false }, exposed, 'unauthorized'],
+  ['exposed: metrics without token', { ...base, route: '/api/v1/metrics' }, exposed, 'allow'],
+  ['exposed: status without token', { ...base }, exposed, 'unauthorized'],
   ['exposed: status with token', { ...base, authorization: bearer }, exposed, 'allow'],
   ['exposed: unknown GET path', { ...base, route: undefined }, exposed, 'unauthorized'],
   ['exposed: control without token', post('/api/v1/resume'), exposed, 'unauthorized'],
   ['exposed: POST /health is no read', post('/health'), exposed, 'unauthorized'],
-  ['exposed: hook from loopback peer', post(HOOK_ROUTE), exposed, 'allow'],
-  [
-    'exposed: hook from the network',
-    post(HOOK_ROUTE, { peerLoopback: false }),
-    exposed,
-    'unauthorized',
-  ],
+  ['exposed: hook from the network', post(HOOK_ROUTE), exposed, 'unauthorized'],
   [
     'exposed: hook from the network with token',
-    post(HOOK_ROUTE, { peerLoopback: false, authorization: bearer }),
+    post(HOOK_ROUTE, { authorization: bearer }),
     exposed,
     'allow',
   ],
@@ -307,7 +313,7 @@ describe('the onRequest hook (in memory)', () => {
     assert.equal(res.statusCode, 401);
   });
 
-  it('bodies are JSON: text/plain and forms are 415, a JSON body on a body-less route is ignored', async () => {
+  it('bodies are JSON: text/plain and forms are 415, a JSON body on a body-less route is 400', async () => {
     const server = app();
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
       const res = await server.inject({
@@ -319,22 +325,37 @@ describe('the onRequest hook (in memory)', () => {
       assert.equal(res.statusCode, 415, type);
       assert.equal(res.json<{ error: { code: string } }>().error.code, 'unsupported_media_type');
     }
-    const ignored = await server.inject({
+    const refused = await server.inject({
       method: 'POST',
       url: '/api/v1/pause',
       headers: { 'content-type': 'application/json' },
       payload: '{"whatever":true}',
     });
-    assert.equal(ignored.statusCode, 200);
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /takes no body/);
   });
 
-  it('the hook route takes no token', async () => {
-    const res = await app(TOKEN).inject({
-      method: 'POST',
-      url: '/api/v1/hooks/claude-code',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"hook_event_name":"Stop"}',
+  it('the hook route needs the token too (any local process could forge a stop)', async () => {
+    const hook = (headers: Record<string, string>) =>
+      app(TOKEN).inject({
+        method: 'POST',
+        url: '/api/v1/hooks/claude-code',
+        headers: { 'content-type': 'application/json', ...headers },
+        payload: '{"hook_event_name":"Stop"}',
+      });
+    assert.equal((await hook({})).statusCode, 401);
+    assert.equal((await hook({ authorization: bearer })).statusCode, 202);
+  });
+
+  it('reads need the token: status, sessions; /health and the metrics do not', async () => {
+    const server = app(TOKEN);
+    assert.equal((await server.inject({ url: '/api/v1/status' })).statusCode, 401);
+    assert.equal((await server.inject({ url: '/api/v1/sessions' })).statusCode, 401);
+    assert.equal((await server.inject({ url: '/health' })).statusCode, 200);
+    const authed = await server.inject({
+      url: '/api/v1/status',
+      headers: { authorization: bearer },
     });
-    assert.equal(res.statusCode, 202);
+    assert.equal(authed.statusCode, 200);
   });
 });

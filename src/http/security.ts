@@ -2,14 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { sendError } from './errors.js';
-import { hostForHeader, isLoopbackHost } from './loopback.js';
+import { hostForHeader } from './loopback.js';
 
 /** Who may use the API, as configured: where the daemon is bound and its token, if any. */
 export interface HttpSecurity {
   /** The configured `[http] host`. */
   readonly host: string;
-  /** The bearer token (`[http] token` or the content of `token_file`); undefined: none. */
-  readonly token: string | undefined;
+  /**
+   * The bearer token every route but /health and the metrics needs (the configured one, else
+   * `<state dir>/api-token`); undefined only in in-memory tests. Replaced in place on rotation.
+   */
+  token: string | undefined;
 }
 
 /** The parts of a request the access decision looks at. */
@@ -20,16 +23,12 @@ export interface AccessRequest {
   readonly host: string | undefined;
   readonly origin: string | undefined;
   readonly authorization: string | undefined;
-  /** The connection comes from this machine's loopback. */
-  readonly peerLoopback: boolean;
 }
 
 export interface AccessPolicy {
   /** Host header values that name this daemon, lowercase (see allowedHosts). */
   readonly allowedHosts: ReadonlySet<string>;
   readonly token: string | undefined;
-  /** Bound beyond loopback: then only /health and the metrics are open without the token. */
-  readonly exposed: boolean;
 }
 
 export type AccessDecision =
@@ -38,7 +37,8 @@ export type AccessDecision =
   | { readonly kind: 'unauthorized'; readonly message: string };
 
 export const HOOK_ROUTE = '/api/v1/hooks/:agent';
-const OPEN_WHEN_EXPOSED = new Set(['/health', '/api/v1/metrics']);
+/** Open without the token: liveness probes and Prometheus scrapes read nothing private. */
+const OPEN_ROUTES = new Set(['/health', '/api/v1/metrics']);
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /**
@@ -53,23 +53,21 @@ export function decideAccess(req: AccessRequest, policy: AccessPolicy): AccessDe
   if (req.origin !== undefined && !originAllowed(req.origin, policy.allowedHosts)) {
     return { kind: 'forbidden', message: `Origin ${show(req.origin)} may not use this API` };
   }
-  // No token while exposed cannot happen: the daemon refuses to start that way.
-  if (policy.token === undefined || !needsToken(req, policy.exposed)) return { kind: 'allow' };
+  // Loopback is no boundary (other users and sandboxed processes reach it too); the state
+  // directory, which only the user can read, is: the token lives there.
+  if (policy.token === undefined || !needsToken(req)) return { kind: 'allow' };
   if (bearerMatches(req.authorization, policy.token)) return { kind: 'allow' };
   const problem = req.authorization === undefined ? 'needs' : 'got a wrong or malformed';
   return {
     kind: 'unauthorized',
-    message: `${req.method} ${req.route ?? 'here'} ${problem} Authorization: Bearer <[http] token>`,
+    message:
+      `${req.method} ${req.route ?? 'here'} ${problem} Authorization: Bearer <token> ` +
+      '(`palingenesis token` prints it)',
   };
 }
 
-function needsToken(req: AccessRequest, exposed: boolean): boolean {
-  // The Claude Code hook forwarder runs on this machine inside every hook and has no token to
-  // send (it reads only daemon.json); Host/Origin checks still keep browsers out.
-  if (req.method === 'POST' && req.route === HOOK_ROUTE && req.peerLoopback) return false;
-  const safe = SAFE_METHODS.has(req.method);
-  if (!exposed) return !safe;
-  return !(safe && req.route !== undefined && OPEN_WHEN_EXPOSED.has(req.route));
+function needsToken(req: AccessRequest): boolean {
+  return !(SAFE_METHODS.has(req.method) && req.route !== undefined && OPEN_ROUTES.has(req.route));
 }
 
 function originAllowed(origin: string, allowedHosts: ReadonlySet<string>): boolean {
@@ -109,14 +107,12 @@ function show(value: string | undefined): string {
 
 /** Every request passes here before routing, body parsing or anything else. */
 export function registerSecurity(app: FastifyInstance, security: HttpSecurity, log: Logger): void {
-  const exposed = !isLoopbackHost(security.host);
   app.addHook('onRequest', async (req, reply) => {
     // In-memory inject() has no TCP socket: port 80, like its default Host (localhost:80).
     const port = req.socket.localPort ?? 80;
     const policy = {
       allowedHosts: allowedHosts(security.host, port, req.socket.localAddress),
       token: security.token,
-      exposed,
     };
     const decision = decideAccess(accessRequest(req), policy);
     if (decision.kind === 'allow') return;
@@ -133,6 +129,5 @@ function accessRequest(req: FastifyRequest): AccessRequest {
     host: req.headers.host,
     origin: req.headers.origin,
     authorization: req.headers.authorization,
-    peerLoopback: isLoopbackHost(req.socket.remoteAddress ?? ''),
   };
 }

@@ -1,39 +1,19 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import { INITIAL_FACTS, applyControl, daemonState } from '../core/daemon-state.js';
+import {
+  AUTH,
+  authed,
+  info,
+  memoryApp,
+  memoryControl,
+  sessionView,
+} from '../../test/helpers/http-app.js';
+import { createEventStream } from '../events/stream.js';
+import { systemClock } from '../jobs/clock.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
-import type { DaemonControl, DaemonInfo } from './control.js';
-import { createHttpApp } from './server.js';
-
-const info: DaemonInfo = {
-  version: '9.9.9',
-  commit: 'cafe123',
-  pid: 4242,
-  startedAt: new Date('2026-11-27T10:00:00Z'),
-  uptimeSeconds: () => 42.5,
-};
-
-function memoryControl(): DaemonControl {
-  let facts = INITIAL_FACTS;
-  return {
-    state: () => daemonState(facts),
-    apply: (command) => {
-      const result = applyControl(facts, command);
-      if (result.ok) facts = result.facts;
-      return result;
-    },
-    sessions: () => [],
-    command: (sessionId) =>
-      Promise.resolve(
-        sessionId === 'busy-one'
-          ? { ok: false, error: 'conflict', message: 'session busy-one has no pending resume' }
-          : { ok: false, error: 'not_found', message: `no session ${sessionId} is known` },
-      ),
-    totals: () => ({ saves: 0, timeSavedSeconds: 0 }),
-  };
-}
 
 function collectingLogger(): { log: pino.Logger; lines: string[] } {
   const lines: string[] = [];
@@ -47,13 +27,12 @@ function collectingLogger(): { log: pino.Logger; lines: string[] } {
 }
 
 function app(options: { metrics?: Metrics; log?: pino.Logger } = {}) {
-  const control = memoryControl();
-  return createHttpApp({
-    info,
-    control,
+  const server = memoryApp({
+    control: memoryControl([sessionView('busy-one', { state: 'busy' })]),
     metrics: options.metrics,
-    log: options.log ?? pino({ level: 'silent' }),
+    ...(options.log ? { log: options.log } : {}),
   });
+  return { inject: (request: InjectOptions) => authed(server, request), server };
 }
 
 describe('routes', () => {
@@ -75,7 +54,20 @@ describe('routes', () => {
       startedAt: '2026-11-27T10:00:00.000Z',
       uptimeSeconds: 42.5,
       totals: { saves: 0, timeSavedSeconds: 0 },
-      sessions: [],
+      sessions: [
+        {
+          agent: 'claude-code',
+          id: 'busy-one',
+          directory: null,
+          title: null,
+          state: 'busy',
+          attempts: 1,
+          paused: false,
+          lastStop: null,
+          nextWakeAt: null,
+          steps: null,
+        },
+      ],
     });
   });
 
@@ -146,7 +138,7 @@ describe('errors', () => {
   it('malformed JSON body is a JSON 400', async () => {
     const res = await app().inject({
       method: 'POST',
-      url: '/api/v1/pause',
+      url: '/api/v1/new-session',
       headers: { 'content-type': 'application/json' },
       payload: '{"x":',
     });
@@ -154,15 +146,29 @@ describe('errors', () => {
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'bad_request');
   });
 
-  it('an oversized body is a JSON 413', async () => {
-    const res = await app().inject({
-      method: 'POST',
-      url: '/api/v1/pause',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ pad: 'x'.repeat(100_000) }),
+  it('a body over maxBodyBytes is a 413 naming the limit; the default is 256 KiB', async () => {
+    const post = (server: FastifyInstance, padBytes: number) =>
+      authed(server, {
+        method: 'POST',
+        url: '/api/v1/new-session',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ session: 'x', pad: 'x'.repeat(padBytes) }),
+      });
+    const small = memoryApp({ maxBodyBytes: 4096 });
+    const over = await post(small, 5000);
+    assert.equal(over.statusCode, 413);
+    assert.deepEqual(over.json(), {
+      error: {
+        code: 'payload_too_large',
+        message: 'the request body is over the 4096-byte limit ([limits] max_body_bytes)',
+      },
     });
-    assert.equal(res.statusCode, 413);
-    assert.equal(res.json<{ error: { code: string } }>().error.code, 'payload_too_large');
+    assert.equal((await post(small, 3000)).statusCode, 400); // parsed: the pad is not allowed
+    const standard = memoryApp();
+    assert.equal((await post(standard, 200_000)).statusCode, 400);
+    const huge = await post(standard, 300_000);
+    assert.equal(huge.statusCode, 413);
+    assert.match(huge.json<{ error: { message: string } }>().error.message, /262144-byte limit/);
   });
 
   it('a real fault is a 500 that hides the detail from the client and logs it', async () => {
@@ -171,6 +177,7 @@ describe('errors', () => {
       render: () => Promise.reject(new Error('secret internals')),
       record: () => undefined,
       notifications: { count: () => undefined, declare: () => undefined },
+      inputs: { error: () => undefined, refused: () => undefined },
       close: () => undefined,
     };
     const { log, lines } = collectingLogger();
@@ -213,5 +220,141 @@ describe('metrics route', () => {
     const res = await app().inject({ method: 'GET', url: '/api/v1/metrics' });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'not_found');
+  });
+});
+
+/** What every refusal below must look like: our body shape, the status, and what it names. */
+async function expectError(
+  res: Promise<LightMyRequestResponse>,
+  status: number,
+  names: RegExp,
+): Promise<void> {
+  const answer = await res;
+  assert.equal(answer.statusCode, status, answer.body);
+  const { error } = answer.json<{ error: { code: string; message: string } }>();
+  assert.equal(typeof error.code, 'string', answer.body);
+  assert.match(error.message, names);
+}
+
+describe('bad requests are 4xx naming what was wrong, never 500', () => {
+  const events = () =>
+    memoryApp({ events: createEventStream({ clock: systemClock }), hooks: () => true });
+
+  it('a repeated, bracketed, unknown or overlong query parameter is 400', async () => {
+    const server = events();
+    const get = (url: string) => authed(server, { method: 'GET', url });
+    await expectError(get('/api/v1/events?since=1&since=2'), 400, /since is given 2 times/);
+    await expectError(get('/api/v1/events?since[a]=1'), 400, /since takes one plain value/);
+    await expectError(get('/api/v1/events?since[]=1'), 400, /since takes one plain value/);
+    // Before: two follow values meant "follow", and this request never ended.
+    await expectError(get('/api/v1/events?follow=false&follow=true'), 400, /follow is given 2/);
+    await expectError(get('/api/v1/events?follow=maybe'), 400, /follow must be true or false/);
+    await expectError(get('/api/v1/events?folow=false'), 400, /unknown query parameter "folow"/);
+    await expectError(get(`/api/v1/events?since=${'1'.repeat(300)}`), 400, /longer than 256/);
+    await expectError(get(`/api/v1/events?since=${'1'.repeat(100)}`), 400, /since must be/);
+    await expectError(get('/api/v1/status?x=1'), 400, /"x"; this route takes none/);
+    await expectError(get('/api/v1/sessions?__proto__=1'), 400, /"__proto__"/);
+    const fine = await get('/api/v1/events?since=1&follow=false');
+    assert.equal(fine.statusCode, 200);
+  });
+
+  it('a body on a route that takes none is 400 (415 if not JSON), before it is read', async () => {
+    const server = events();
+    const json = { 'content-type': 'application/json' };
+    await expectError(
+      authed(server, { method: 'POST', url: '/api/v1/pause', headers: json, payload: '{}' }),
+      400,
+      /^POST \/api\/v1\/pause takes no body$/,
+    );
+    await expectError(
+      authed(server, { method: 'GET', url: '/api/v1/status', headers: json, payload: '{"a":' }),
+      400,
+      /GET \/api\/v1\/status takes no body/,
+    );
+    await expectError(
+      authed(server, {
+        method: 'POST',
+        url: '/api/v1/sessions/busy-one/wake',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'x'.repeat(1_000_000),
+      }),
+      415, // not 413: refused before the megabyte is read
+      /must be JSON/,
+    );
+    const empty = await authed(server, { method: 'POST', url: '/api/v1/pause' });
+    assert.equal(empty.statusCode, 200);
+  });
+
+  it('a bad path parameter is 400 (or 414) in the error body shape', async () => {
+    const server = events();
+    const post = (url: string) => authed(server, { method: 'POST', url });
+    await expectError(post('/api/v1/sessions/%ZZ/pause'), 400, /not valid percent-encoded/);
+    await expectError(post('/api/v1/sessions/%E0%A4%A/pause'), 400, /not valid percent-encoded/);
+    await expectError(post(`/api/v1/sessions/${'a'.repeat(300)}/pause`), 414, /longer than 256/);
+    await expectError(post('/api/v1/sessions//pause'), 400, /session id in the path/);
+    await expectError(post('/api/v1/sessions/a%0Ab/pause'), 400, /control character/);
+    await expectError(post('/api/v1/hooks/%ZZ'), 400, /not valid percent-encoded/);
+    await expectError(post(`/api/v1/sessions/${'a'.repeat(256)}/pause`), 404, /no session/);
+  });
+
+  it('a body that is not JSON is 415; JSON of the wrong shape is 400', async () => {
+    const server = events();
+    const post = (url: string, type: string, payload: string) =>
+      authed(server, { method: 'POST', url, headers: { 'content-type': type }, payload });
+    await expectError(
+      post('/api/v1/new-session', 'application/x-www-form-urlencoded', 'session=x'),
+      415,
+      /must be JSON \(Content-Type: application\/json\), not "application\/x-www-form-urlencoded"/,
+    );
+    await expectError(post('/api/v1/hooks/claude-code', 'text/plain', '{}'), 415, /JSON/);
+    await expectError(post('/api/v1/new-session', 'application/json', '"x"'), 400, /session/);
+    await expectError(post('/api/v1/new-session', 'application/json', ''), 400, /empty/);
+    await expectError(post('/api/v1/hooks/claude-code', 'application/json', '[]'), 400, /object/);
+    await expectError(
+      post('/api/v1/hooks/claude-code', 'application/json', '{"__proto__":{"x":1}}'),
+      400,
+      /not valid JSON/, // secure-json-parse refuses __proto__ keys
+    );
+  });
+
+  it('messages do not echo a megabyte of path back', async () => {
+    const server = events();
+    const res = await authed(server, { method: 'GET', url: `/api/v1/${'x'.repeat(1_000_000)}` });
+    assert.equal(res.statusCode, 404);
+    assert.ok(res.body.length < 1000, `${res.body.length} bytes`);
+  });
+});
+
+describe('bad requests on a real socket (loopback)', () => {
+  it('413 with the limit, 400 for a body where none is taken, 400 for bad encoding', async () => {
+    const server = memoryApp({ maxBodyBytes: 4096 });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = server.server.address();
+      assert.ok(address !== null && typeof address === 'object');
+      const base = `http://127.0.0.1:${address.port}`;
+      const post = (path: string, body: string) =>
+        fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { ...AUTH, 'content-type': 'application/json' },
+          body,
+        });
+      const big = await post('/api/v1/new-session', JSON.stringify({ pad: 'x'.repeat(10_000) }));
+      assert.equal(big.status, 413);
+      assert.match(await big.text(), /4096-byte limit/);
+      const extra = await post('/api/v1/pause', '{"now":true}');
+      assert.equal(extra.status, 400);
+      assert.match(await extra.text(), /takes no body/);
+      const encoded = await fetch(`${base}/api/v1/sessions/%ZZ/pause`, {
+        method: 'POST',
+        headers: AUTH,
+      });
+      assert.equal(encoded.status, 400);
+      assert.deepEqual(await encoded.json(), {
+        error: { code: 'bad_request', message: 'the path is not valid percent-encoded UTF-8' },
+      });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -3,13 +3,16 @@ import type { Logger } from 'pino';
 import type { EventStream } from '../events/stream.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { DaemonControl, DaemonInfo } from './control.js';
-import { codeForClientStatus, sendError } from './errors.js';
+import { clientFault, sendError, type FaultLimits } from './errors.js';
+import { createHookLimiter } from './hook-limiter.js';
+import { registerRequestShape } from './request-shape.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
-import { hookRoutes } from './routes/hooks.js';
+import { hookRoutes, type HookRefusal } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { sessionControlRoutes } from './routes/session-control.js';
+import { MAX_SESSION_ID_CHARS, sessionControlRoutes } from './routes/session-control.js';
 import { statusRoutes } from './routes/status.js';
+import { tokenRoutes, type TokenRotation } from './routes/token.js';
 import { registerSecurity, type HttpSecurity } from './security.js';
 
 export interface HttpDeps {
@@ -24,14 +27,50 @@ export interface HttpDeps {
   readonly events?: EventStream | undefined;
   /** Bind host and token; absent (in-memory tests): loopback, no token. Host checks always run. */
   readonly security?: HttpSecurity | undefined;
+  /** `POST /api/v1/token/rotate`; absent: no such route (in-memory tests). */
+  readonly rotateToken?: (() => Promise<TokenRotation>) | undefined;
+  /** `[limits] max_body_bytes`: a larger request body is 413. Default 256 KiB. */
+  readonly maxBodyBytes?: number | undefined;
+  /** `[limits] hooks_per_second`: per session, and 10× per address (see hook-limiter.ts). */
+  readonly hooksPerSecond?: number | undefined;
+  /** Counts each hook post turned away (a metric); an unknown agent or a bad token is not one. */
+  readonly onHookRefused?: ((reason: HookRefusal) => void) | undefined;
+  /** Epoch ms, for rate limits and `since=10m`; tests pass a controllable one. */
+  readonly now?: (() => number) | undefined;
+  /** Told about every request that ended in a 500 (a real fault), for the error counter. */
+  readonly onInternalError?: (() => void) | undefined;
 }
 
-const BODY_LIMIT_BYTES = 64 * 1024;
+/** The `[limits]` defaults, for callers (tests) that do not pass them. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const DEFAULT_HOOKS_PER_SECOND = 20;
+
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const limits: FaultLimits = {
+    maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxParamLength: MAX_SESSION_ID_CHARS,
+  };
+  const now = deps.now ?? Date.now;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.maxBodyBytes,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: limits.maxParamLength },
+    // Bad percent-encoding and overlong segments are refused by the router, before any hook.
+    frameworkErrors: (error, req, reply) => {
+      const fault = clientFault(error, limits, req.headers['content-type']);
+      if (fault === undefined) deps.log.error({ err: error, method: req.method }, 'routing failed');
+      void sendError(
+        reply,
+        fault?.code ?? 'internal',
+        fault?.message ?? 'internal error; see the daemon log',
+      );
+    },
+  });
   registerSecurity(app, deps.security ?? { host: '127.0.0.1', token: undefined }, deps.log);
+  registerRequestShape(app);
   // Bodies are JSON or nothing: a text/plain POST is what a cross-site form can send unprompted.
   app.removeContentTypeParser('text/plain');
   const routes = new Map<string, Set<string>>();
@@ -46,8 +85,18 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   statusRoutes(app, deps.info, deps.control);
   sessionControlRoutes(app, deps.control);
   if (deps.metrics) metricsRoutes(app, deps.metrics);
-  if (deps.hooks) hookRoutes(app, deps.hooks);
-  if (deps.events) eventRoutes(app, deps.events);
+  if (deps.hooks) {
+    const hooksPerSecond = deps.hooksPerSecond ?? DEFAULT_HOOKS_PER_SECOND;
+    hookRoutes(app, {
+      accept: deps.hooks,
+      limiter: createHookLimiter({ hooksPerSecond }),
+      hooksPerSecond,
+      now,
+      onRefused: deps.onHookRefused ?? (() => undefined),
+    });
+  }
+  if (deps.events) eventRoutes(app, deps.events, now);
+  if (deps.rotateToken) tokenRoutes(app, deps.rotateToken);
 
   // A known path asked with another method is 405 with Allow, not 404. Routes are all
   // registered above, so the table is complete before the server answers anything.
@@ -59,18 +108,17 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
       return sendError(
         reply.header('allow', allow),
         'method_not_allowed',
-        `${req.method} is not allowed on ${path}; use ${allow}`,
+        `${req.method} is not allowed on ${clip(path)}; use ${allow}`,
       );
     }
-    return sendError(reply, 'not_found', `no route for ${req.method} ${path}`);
+    return sendError(reply, 'not_found', `no route for ${clip(req.method)} ${clip(path)}`);
   });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      return sendError(reply, codeForClientStatus(status), error.message);
-    }
-    deps.log.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    const fault = clientFault(error, limits, req.headers['content-type']);
+    if (fault !== undefined) return sendError(reply, fault.code, fault.message);
+    deps.log.error({ err: error, method: req.method, url: clip(req.url) }, 'request failed');
+    deps.onInternalError?.();
     return sendError(reply, 'internal', 'internal error; see the daemon log');
   });
 
@@ -88,4 +136,9 @@ function parametric(routes: Map<string, Set<string>>, path: string): Set<string>
       return methods;
   }
   return undefined;
+}
+
+/** A path as messages and logs show it: a megabyte of junk is not worth echoing. */
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -1,30 +1,67 @@
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
+import { SESSIONS_PER_ADDRESS, type HookLimiter } from '../hook-limiter.js';
 
 const AGENTS = new Set(['claude-code']);
+
+/** Why a hook post was turned away, for a counter. A 404 (unknown agent) or a 401/403 is not one. */
+export type HookRefusal = 'rate_limited' | 'too_large' | 'bad_payload';
+
+export interface HookIntake {
+  /** Takes an agent's hook payload; false when that agent is not enabled. */
+  readonly accept: (agent: string, payload: unknown) => boolean;
+  readonly limiter: HookLimiter;
+  readonly hooksPerSecond: number;
+  readonly now: () => number;
+  readonly onRefused: (reason: HookRefusal) => void;
+}
 
 /**
  * `POST /api/v1/hooks/{agent}`: what the hook forwarder posts (the agent's hook payload, as is).
  * 202 once queued; a disabled agent's payload is acknowledged and dropped (the forwarder would
- * otherwise spool it forever).
+ * otherwise spool it forever). Over the rate limit (see createHookLimiter) 429 with Retry-After.
  */
-export function hookRoutes(
-  app: FastifyInstance,
-  accept: (agent: string, payload: unknown) => boolean,
-): void {
-  app.post<{ Params: { agent: string } }>('/api/v1/hooks/:agent', async (req, reply) => {
-    const { agent } = req.params;
-    if (!AGENTS.has(agent)) {
-      return sendError(
-        reply,
-        'not_found',
-        `no hook intake for agent "${agent}"; known: claude-code`,
-      );
-    }
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      return sendError(reply, 'bad_request', 'the hook payload must be a JSON object');
-    }
-    const accepted = accept(agent, req.body);
-    return reply.code(202).send({ accepted });
-  });
+export function hookRoutes(app: FastifyInstance, intake: HookIntake): void {
+  app.post<{ Params: { agent: string } }>(
+    '/api/v1/hooks/:agent',
+    {
+      config: { body: true },
+      // Bodies refused before the handler runs (too large, not JSON) count too, whatever the agent.
+      onError: (_req, _reply, error, done) => {
+        const status = error.statusCode ?? 500;
+        if (status === 413) intake.onRefused('too_large');
+        else if (status >= 400 && status < 500) intake.onRefused('bad_payload');
+        done();
+      },
+    },
+    async (req, reply) => {
+      const { agent } = req.params;
+      if (!AGENTS.has(agent)) {
+        return sendError(
+          reply,
+          'not_found',
+          `no hook intake for agent ${JSON.stringify(agent.slice(0, 64))}; known: claude-code`,
+        );
+      }
+      const payload = req.body;
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        intake.onRefused('bad_payload');
+        return sendError(reply, 'bad_request', 'the hook payload must be a JSON object');
+      }
+      const sessionId = 'session_id' in payload ? payload.session_id : undefined;
+      const admission = intake.limiter.admit(req.ip, sessionId, intake.now());
+      if (!admission.ok) {
+        intake.onRefused('rate_limited');
+        return sendError(
+          reply.header('retry-after', String(admission.retryAfterSeconds)),
+          'too_many_requests',
+          `hook posts from this session are over ${intake.hooksPerSecond} a second, or from ` +
+            `its address over ${intake.hooksPerSecond * SESSIONS_PER_ADDRESS} ` +
+            `([limits] hooks_per_second); retry in ${admission.retryAfterSeconds} s`,
+        );
+      }
+      const accepted = intake.accept(agent, payload);
+      return reply.code(202).send({ accepted });
+    },
+  );
 }
