@@ -1,5 +1,6 @@
 // Small Node.js helpers shared across the daemon, the CLI and the hook forwarder. Node built-ins
 // only: the forwarder imports this file, and it must start fast.
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** The `code` of a Node.js system error (`ENOENT`, `EPERM`, …), or undefined. */
@@ -70,4 +71,13 @@ export async function within<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Makes `dir` (and its parents) and leaves it 0700: the state directory holds the API token, so
+ * one that an older version or another tool left open to others is tightened.
+ */
+export function ensurePrivateDirSync(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform !== 'win32' && (statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

@@ -77,6 +77,41 @@ describe('palingenesis classify (built CLI)', () => {
     }
   });
 
+  it('deep JSON and an absurd wait: an answer, never a stack trace', async () => {
+    const home = await createTempHome();
+    try {
+      const now = ['--now', '2026-11-27T22:00:00Z', '--tz', 'UTC'];
+      for (const deep of [
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`,
+      ]) {
+        const run = await classifyStdin(now, deep, home.env);
+        assert.equal(run.code, 0, run.err);
+        assert.equal((JSON.parse(run.out) as { reason: string }).reason, 'none');
+      }
+      const hook = JSON.stringify({
+        hook_event_name: 'StopFailure',
+        session_id: 's',
+        error: 'rate_limit',
+        error_details: 'try again in 9999999999999m',
+      });
+      for (const input of ['Rate limit exceeded, try again in 9999999999999m', hook]) {
+        const run = await classifyStdin(now, input, home.env);
+        assert.equal(run.code, 0, run.err);
+        const verdict = JSON.parse(run.out) as Record<string, unknown>;
+        assert.equal(verdict['reason'], 'rate_limit');
+        assert.equal(verdict['resetAt'], '2026-12-28T22:00:00.000Z');
+        assert.equal(verdict['waitSeconds'], 31 * 86_400);
+        assert.match(
+          String(verdict['evidence']),
+          /; reset 6,944,444,444 days away clamped to the 31-day maximum$/,
+        );
+      }
+    } finally {
+      await home.remove();
+    }
+  });
+
   it('reads a file; bad flags are usage errors', async () => {
     const home = await createTempHome();
     try {

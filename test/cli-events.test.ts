@@ -12,7 +12,7 @@ const CONFIG =
 const TIME = String.raw`(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d`;
 
 async function post(daemon: SpawnedDaemon, path: '/api/v1/pause' | '/api/v1/resume') {
-  const res = await fetch(`${daemon.url}${path}`, { method: 'POST' });
+  const res = await daemon.api(path, { method: 'POST' });
   assert.equal(res.status, 200, await res.text());
 }
 

@@ -28,7 +28,7 @@ describe('the daemon environment', () => {
       const lines = fixture.transcript.map((line) => JSON.stringify(line)).join('\n');
       await writeFile(join(project, `${fixture.sessionId}.jsonl`), `${lines}\n`);
       const ids = await eventually('the temp HOME session to be listed', 10_000, async () => {
-        const body = (await (await fetch(`${daemon.url}/api/v1/sessions`)).json()) as {
+        const body = (await (await daemon.api(`/api/v1/sessions`)).json()) as {
           sessions: { id: string }[];
         };
         const found = body.sessions.map((s) => s.id);

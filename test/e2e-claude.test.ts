@@ -223,7 +223,7 @@ describe('end to end with real Claude Code', () => {
       await session.tmux('send-keys', '-t', session.pane, 'Escape');
       const sessionId = request.anthropic?.sessionId ?? assert.fail('no session id');
       await eventually('the interruption to be judged', 20_000, async () => {
-        const listed = (await daemonSessions(daemon.url)).find((s) => s.id === sessionId);
+        const listed = (await daemonSessions(daemon)).find((s) => s.id === sessionId);
         return listed?.lastStop?.reason === 'user_exit' ? true : undefined;
       }).catch(failWith);
       await new Promise((resolve) => setTimeout(resolve, 3000));

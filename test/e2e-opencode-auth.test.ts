@@ -29,13 +29,13 @@ describe('opencode with OPENCODE_SERVER_PASSWORD (basic auth)', () => {
       await eventually(
         'the session to be seen through the authenticated stream',
         20_000,
-        async () => ((await daemonSessions(good.url)).some((s) => s.id === id) ? true : undefined),
+        async () => ((await daemonSessions(good)).some((s) => s.id === id) ? true : undefined),
       );
-      assert.deepEqual(await daemonSessions(bad.url), []);
+      assert.deepEqual(await daemonSessions(bad), []);
       const badLog = await readFile(bad.home.state.logFile, 'utf8');
       assert.match(badLog, /agent connection lost/);
       for (const daemon of [good, bad]) {
-        const text = `${await readFile(daemon.home.state.logFile, 'utf8')}${await (await fetch(`${daemon.url}/api/v1/status`)).text()}`;
+        const text = `${await readFile(daemon.home.state.logFile, 'utf8')}${await (await daemon.api(`/api/v1/status`)).text()}`;
         assert.doesNotMatch(text, /s3cret-pw|wrong-pw/);
       }
     } finally {

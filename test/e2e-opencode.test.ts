@@ -56,7 +56,7 @@ describe('end to end with real opencode', () => {
 
   const untilWaiting = (sessionId: string) =>
     eventually('the resume to be scheduled', 20_000, async () => {
-      const found = (await daemonSessions(daemon.url)).find((s) => s.id === sessionId);
+      const found = (await daemonSessions(daemon)).find((s) => s.id === sessionId);
       return found?.state === 'waiting' ? true : undefined;
     });
 
@@ -119,7 +119,7 @@ describe('end to end with real opencode', () => {
       .filter((r) => lastMessageText(r)?.includes(CONTINUE) === true);
     assert.equal(continues.length, 1, 'the continue prompt was sent more than once');
 
-    const [listed] = (await daemonSessions(daemon.url)).filter((s) => s.id === session.id);
+    const [listed] = (await daemonSessions(daemon)).filter((s) => s.id === session.id);
     assert.equal(listed?.lastStop?.reason, 'completed');
     const audit = await readAudit(daemon.home.state.auditFile);
     const mine = audit
@@ -143,7 +143,7 @@ describe('end to end with real opencode', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await h.client.abort(session.id);
     const listed = await eventually('the abort to be classified', 20_000, async () => {
-      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+      const found = (await daemonSessions(daemon)).find((s) => s.id === session.id);
       return found?.lastStop?.reason === 'user_exit' ? found : undefined;
     }).catch(failWith);
     assert.equal(listed.nextWakeAt, null);
@@ -158,15 +158,15 @@ describe('end to end with real opencode', () => {
     await untilWaiting(session.id).catch(failWith);
     const waiting = await daemonMetrics(daemon.url);
     assert.equal(sample(waiting, 'palingenesis_daemon_state'), 3, 'daemon state is not waiting');
-    assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
+    assert.equal((await daemon.api(`/api/v1/pause`, { method: 'POST' })).status, 200);
     await new Promise((resolve) => setTimeout(resolve, 4000));
     assert.equal(h.fake.requests().filter(isContinue).length, 0, 'a job fired while paused');
     const paused = await daemonMetrics(daemon.url);
     assert.equal(sample(paused, 'palingenesis_daemon_state'), 2);
-    const listed = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+    const listed = (await daemonSessions(daemon)).find((s) => s.id === session.id);
     assert.equal(listed?.state, 'waiting', 'the job was dropped during the pause');
 
-    assert.equal((await fetch(`${daemon.url}/api/v1/resume`, { method: 'POST' })).status, 200);
+    assert.equal((await daemon.api(`/api/v1/resume`, { method: 'POST' })).status, 200);
     await h.fake.waitForRequest(isContinue, 15_000).catch(failWith);
     await untilTurnFinished(session.id);
   });
@@ -257,7 +257,7 @@ describe('end to end with real opencode', () => {
     await untilTurnFinished(session.id);
     // The stop the daemon saw is the completed turn after the compaction, not the overflow.
     const listed = await eventually('the completed turn to be judged', 10_000, async () => {
-      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+      const found = (await daemonSessions(daemon)).find((s) => s.id === session.id);
       return found?.lastStop?.reason === 'completed' ? found : undefined;
     }).catch(failWith);
     assert.equal(listed.state, 'idle');
@@ -307,7 +307,7 @@ describe('end to end with real opencode', () => {
       return failWith(`${String(error)}\nsession ${session.id}; audit:\n${lines}`);
     });
     assert.equal(trail.find((e) => e.type === 'session.stopped')?.reason, 'rate_limit');
-    const listed = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+    const listed = (await daemonSessions(daemon)).find((s) => s.id === session.id);
     assert.ok(listed, 'the pre-existing session is not listed');
     await untilTurnFinished(session.id);
   });
@@ -342,7 +342,7 @@ describe('end to end with real opencode', () => {
 
   it('after all of the above, the exposition passes promtool and no label carries a session id', async (t) => {
     const body = await (await fetch(`${daemon.url}/api/v1/metrics`)).text();
-    const sessionIds = (await daemonSessions(daemon.url)).map((s) => s.id);
+    const sessionIds = (await daemonSessions(daemon)).map((s) => s.id);
     assert.ok(sessionIds.length >= 5, `only ${sessionIds.length} sessions tracked`);
     for (const id of sessionIds) assert.ok(!body.includes(id), `session id ${id} in the metrics`);
     assert.doesNotMatch(body, /"ses_/, 'an opencode session id is a label value');

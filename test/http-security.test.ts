@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connectDaemon } from '../src/cli/daemon-client.js';
@@ -51,6 +51,11 @@ function errorCode(res: RawResponse): string {
   return (JSON.parse(res.body) as { error: { code: string } }).error.code;
 }
 
+/** The daemon's own token (made in its state directory at start) as a header. */
+function auth(daemon: SpawnedDaemon): Record<string, string> {
+  return { authorization: `Bearer ${daemon.token}` };
+}
+
 function own(daemon: SpawnedDaemon): string {
   return new URL(daemon.url).host;
 }
@@ -84,7 +89,7 @@ async function refusedStart(toml: string, home: TempHome): Promise<string> {
   return run.stderr;
 }
 
-describe('HTTP API security (built daemon, loopback, no token)', () => {
+describe('HTTP API security (built daemon, loopback, the token it makes)', () => {
   it('refuses foreign Host and Origin with 403; same-origin and no Origin pass', async () => {
     await withDaemon(`[http]\nport = 0\n\n${QUIET}`, async (daemon) => {
       for (const host of [`evil.example:${new URL(daemon.url).port}`, 'attacker.com']) {
@@ -94,42 +99,109 @@ describe('HTTP API security (built daemon, loopback, no token)', () => {
           assert.equal(errorCode(res), 'forbidden');
         }
       }
-      const cross = await raw(daemon, 'POST', '/api/v1/pause', { origin: 'http://evil.example' });
+      const cross = await raw(daemon, 'POST', '/api/v1/pause', {
+        origin: 'http://evil.example',
+        ...auth(daemon),
+      });
       assert.equal(cross.status, 403);
       assert.equal(errorCode(cross), 'forbidden');
-      const status = await raw(daemon, 'GET', '/api/v1/status');
+      const status = await raw(daemon, 'GET', '/api/v1/status', auth(daemon));
       assert.equal((JSON.parse(status.body) as { state: string }).state, 'monitoring');
 
       const same = await raw(daemon, 'POST', '/api/v1/pause', {
         origin: `http://${own(daemon)}`,
+        ...auth(daemon),
       });
       assert.equal(same.status, 200, same.body);
       const port = new URL(daemon.url).port;
-      const byName = await raw(daemon, 'POST', '/api/v1/resume', { host: `localhost:${port}` });
+      const byName = await raw(daemon, 'POST', '/api/v1/resume', {
+        host: `localhost:${port}`,
+        ...auth(daemon),
+      });
       assert.equal(byName.status, 200, byName.body);
     });
   });
 
-  it('bodies: 64 KiB limit (413), JSON only (415), broken JSON (400)', async () => {
+  it('bodies: 256 KiB limit (413), JSON only (415), broken JSON (400)', async () => {
     await withDaemon(`[http]\nport = 0\n\n${QUIET}`, async (daemon) => {
-      const json = { 'content-type': 'application/json' };
-      const big = JSON.stringify({ pad: 'x'.repeat(70 * 1024) });
-      const tooBig = await raw(daemon, 'POST', '/api/v1/pause', json, big);
+      const json = { 'content-type': 'application/json', ...auth(daemon) };
+      const big = JSON.stringify({ pad: 'x'.repeat(300 * 1024) });
+      const tooBig = await raw(daemon, 'POST', '/api/v1/new-session', json, big);
       assert.equal(tooBig.status, 413);
       assert.equal(errorCode(tooBig), 'payload_too_large');
-      const form = { 'content-type': 'text/plain' };
-      const text = await raw(daemon, 'POST', '/api/v1/pause', form, '{}');
+      const form = { 'content-type': 'text/plain', ...auth(daemon) };
+      const text = await raw(daemon, 'POST', '/api/v1/new-session', form, '{}');
       assert.equal(text.status, 415);
       assert.equal(errorCode(text), 'unsupported_media_type');
-      const broken = await raw(daemon, 'POST', '/api/v1/pause', json, '{"x":');
+      const broken = await raw(daemon, 'POST', '/api/v1/new-session', json, '{"x":');
       assert.equal(broken.status, 400);
       assert.equal(errorCode(broken), 'bad_request');
+    });
+  });
+
+  it('every route but /health and the metrics needs the token it made, from loopback too', async () => {
+    await withDaemon(`[http]\nport = 0\n\n${QUIET}`, async (daemon) => {
+      const info = await stat(daemon.home.state.tokenFile);
+      assert.equal(info.mode & 0o777, 0o600);
+      assert.equal((await stat(daemon.home.state.dir)).mode & 0o777, 0o700);
+      assert.match(daemon.token, /^[\w-]{43}$/);
+      const json = { 'content-type': 'application/json' };
+      const hookBody = '{"hook_event_name":"Stop","session_id":"s"}';
+      const refused: [string, string, Record<string, string>, string?][] = [
+        ['GET', '/api/v1/status', {}],
+        ['GET', '/api/v1/sessions', {}],
+        ['GET', '/api/v1/events', {}],
+        ['POST', '/api/v1/pause', {}],
+        ['POST', '/api/v1/sessions/x/wake', {}],
+        ['POST', '/api/v1/hooks/claude-code', json, hookBody],
+        ['POST', '/api/v1/token/rotate', {}],
+      ];
+      for (const [method, path, headers, body] of refused) {
+        const res = await raw(daemon, method, path, headers, body);
+        assert.equal(res.status, 401, `${method} ${path}: ${res.body}`);
+        assert.match(res.body, /palingenesis token/);
+        const wrong = { ...headers, authorization: 'Bearer not-the-token' };
+        assert.equal((await raw(daemon, method, path, wrong, body)).status, 401);
+      }
+      assert.equal((await raw(daemon, 'GET', '/health')).status, 200);
+      assert.equal((await raw(daemon, 'GET', '/api/v1/metrics')).status, 200);
+      const hook = await raw(
+        daemon,
+        'POST',
+        '/api/v1/hooks/claude-code',
+        { ...json, ...auth(daemon) },
+        hookBody,
+      );
+      assert.equal(hook.status, 202, hook.body);
+
+      // The CLI needs no setup: it reads the same file.
+      const status = await runCli(['status', '--json'], daemon.home.env);
+      assert.equal(status.code, 0, status.stderr);
+      const printed = await runCli(['token'], daemon.home.env);
+      assert.equal(printed.stdout, `${daemon.token}\n`);
+    });
+  });
+
+  it('token --rotate: the old token is refused at once, the CLI goes on with the new one', async () => {
+    await withDaemon(`[http]\nport = 0\n\n${QUIET}`, async (daemon) => {
+      const rotated = await runCli(['token', '--rotate'], daemon.home.env);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const fresh = rotated.stdout.trim();
+      assert.notEqual(fresh, daemon.token);
+      assert.equal((await readFile(daemon.home.state.tokenFile, 'utf8')).trim(), fresh);
+      assert.equal((await raw(daemon, 'GET', '/api/v1/status', auth(daemon))).status, 401);
+      const ok = await raw(daemon, 'GET', '/api/v1/status', { authorization: `Bearer ${fresh}` });
+      assert.equal(ok.status, 200, ok.body);
+      const status = await runCli(['status'], daemon.home.env);
+      assert.equal(status.code, 0, status.stderr);
+      const log = await readFile(daemon.home.state.logFile, 'utf8');
+      assert.doesNotMatch(log, new RegExp(`${fresh}|${daemon.token}`), 'no token in the log');
     });
   });
 });
 
 describe('HTTP API security (built daemon, with a token)', () => {
-  it('control routes need the bearer token; reads and the hook route do not', async () => {
+  it('every route but /health and the metrics needs the configured token', async () => {
     const toml = `[http]\nport = 0\ntoken = "${TOKEN}"\n\n${QUIET}`;
     await withDaemon(toml, async (daemon) => {
       const none = await raw(daemon, 'POST', '/api/v1/pause');
@@ -144,16 +216,20 @@ describe('HTTP API security (built daemon, with a token)', () => {
         authorization: `Bearer ${TOKEN}`,
       });
       assert.equal(right.status, 200, right.body);
-      assert.equal((await raw(daemon, 'GET', '/api/v1/status')).status, 200);
+      assert.equal((await raw(daemon, 'GET', '/api/v1/status')).status, 401);
       assert.equal((await raw(daemon, 'GET', '/api/v1/metrics')).status, 200);
-      const hook = await raw(
-        daemon,
-        'POST',
-        '/api/v1/hooks/claude-code',
-        { 'content-type': 'application/json' },
-        '{"hook_event_name":"Stop","session_id":"s"}',
-      );
-      assert.equal(hook.status, 202, hook.body);
+      const hookBody = '{"hook_event_name":"Stop","session_id":"s"}';
+      const json = { 'content-type': 'application/json' };
+      const hook = await raw(daemon, 'POST', '/api/v1/hooks/claude-code', json, hookBody);
+      assert.equal(hook.status, 401, hook.body);
+      // Mirrored into the state directory, where the hook forwarder finds it.
+      assert.equal(daemon.token, TOKEN);
+      const authed = { ...json, authorization: `Bearer ${TOKEN}` };
+      const delivered = await raw(daemon, 'POST', '/api/v1/hooks/claude-code', authed, hookBody);
+      assert.equal(delivered.status, 202, delivered.body);
+      const rotate = await runCli(['token', '--rotate'], daemon.home.env);
+      assert.equal(rotate.code, 1);
+      assert.match(rotate.stderr, /comes from \[http\] token or token_file/);
       const foreign = await raw(daemon, 'POST', '/api/v1/resume', {
         host: 'attacker.com',
         authorization: `Bearer ${TOKEN}`,
@@ -254,7 +330,7 @@ describe('HTTP API security (refusals at startup)', () => {
       assert.equal((await raw(daemon, 'GET', '/api/v1/status')).status, 401);
       const auth = { authorization: `Bearer ${TOKEN}` };
       assert.equal((await raw(daemon, 'GET', '/api/v1/status', auth)).status, 200);
-      // The forwarder on this machine still delivers hooks without a token.
+      // Hooks too: loopback is no boundary.
       const hook = await raw(
         daemon,
         'POST',
@@ -262,7 +338,7 @@ describe('HTTP API security (refusals at startup)', () => {
         { 'content-type': 'application/json' },
         '{"hook_event_name":"Stop","session_id":"s"}',
       );
-      assert.equal(hook.status, 202, hook.body);
+      assert.equal(hook.status, 401, hook.body);
     });
   });
 });

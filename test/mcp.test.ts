@@ -23,10 +23,10 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
-async function daemonState(url: string): Promise<string> {
+async function daemonState(daemon: SpawnedDaemon): Promise<string> {
   const body = z
     .object({ state: z.string() })
-    .parse(await (await fetch(`${url}/api/v1/status`)).json());
+    .parse(await (await daemon.api(`/api/v1/status`)).json());
   return body.state;
 }
 
@@ -84,13 +84,13 @@ describe('palingenesis mcp serve (built CLI, the SDK client over stdio, a real d
   it('pause and resume change the daemon state; a second pause is a tool error (409)', async () => {
     const paused = await call('pause');
     assert.equal(paused.isError, false, paused.text);
-    assert.equal(await daemonState(daemon.url), 'paused');
+    assert.equal(await daemonState(daemon), 'paused');
     const again = await call('pause');
     assert.equal(again.isError, true);
     assert.match(again.text, /^conflict: /);
     const resumed = await call('resume');
     assert.equal(resumed.isError, false, resumed.text);
-    assert.equal(await daemonState(daemon.url), 'monitoring');
+    assert.equal(await daemonState(daemon), 'monitoring');
   });
 
   it('session tools reach the session routes: an unknown session is a tool error', async () => {

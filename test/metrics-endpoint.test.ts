@@ -76,9 +76,9 @@ describe('metrics endpoint on a real server (127.0.0.1:0)', () => {
   it('pausing shows palingenesis_daemon_state 2, resuming 1', async () => {
     const state = async (): Promise<number> =>
       sampleOf(parseExposition(await (await scrape()).text()), 'palingenesis_daemon_state').value;
-    assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
+    assert.equal((await daemon.api(`/api/v1/pause`, { method: 'POST' })).status, 200);
     assert.equal(await state(), 2);
-    assert.equal((await fetch(`${daemon.url}/api/v1/resume`, { method: 'POST' })).status, 200);
+    assert.equal((await daemon.api(`/api/v1/resume`, { method: 'POST' })).status, 200);
     assert.equal(await state(), 1);
   });
 

@@ -106,7 +106,7 @@ describe('notifications from the built daemon', () => {
     assert.match(text, /^palingenesis_notifications_total\{channel="tg",result="failed"\} 0$/m);
     assert.match(text, /^palingenesis_notifications_total\{channel="phone",result="dropped"\} 0$/m);
 
-    const status = await (await fetch(`${d.url}/api/v1/status`)).text();
+    const status = await (await d.api(`/api/v1/status`)).text();
     assert.equal(await d.stop('SIGTERM'), 0, d.stderrTail());
     // The stopping daemon flushes: daemon.stopped is out before it exits.
     assert.equal(eventsOf(hook).at(-1), 'daemon.stopped');

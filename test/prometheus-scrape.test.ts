@@ -59,7 +59,7 @@ describe('a real Prometheus server scrapes the running daemon', () => {
         assert.equal(state?.value, 1);
 
         // A state change reaches Prometheus through the next scrape.
-        assert.equal((await fetch(`${daemon.url}/api/v1/pause`, { method: 'POST' })).status, 200);
+        assert.equal((await daemon.api(`/api/v1/pause`, { method: 'POST' })).status, 200);
         await eventually('the paused state in Prometheus', 10_000, async () => {
           const [paused] = await prometheus.query('palingenesis_daemon_state');
           return paused?.value === 2 ? true : undefined;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { readHttpToken } from '../config/http-token.js';
+import { clientToken } from '../config/http-token.js';
 import { statePaths } from '../config/paths.js';
 import { isAlive } from '../daemon/pid-file.js';
 import { defaultConfig, type Config } from '../config/schema.js';
@@ -108,11 +108,18 @@ export async function connectDaemon(
   configFlag: string | undefined,
 ): Promise<{ config: Config; client: DaemonClient }> {
   const config = await usableConfig(ctx, configFlag);
-  // Sent on every request: which routes need it is the daemon's decision (README "Security").
-  const token = await readHttpToken(config.http);
+  return { config, client: await authedClient(ctx, config) };
+}
+
+/**
+ * A client that sends the token on every request (which routes need it is the daemon's decision,
+ * README "Security"): the configured one, else the daemon's `<state dir>/api-token`.
+ */
+export async function authedClient(ctx: CliContext, config: Config): Promise<DaemonClient> {
+  const token = await clientToken(config.http, statePaths(ctx.pathEnv).tokenFile);
   const headers: Record<string, string> =
     token === undefined ? {} : { authorization: `Bearer ${token}` };
-  return { config, client: createDaemonClient(await daemonUrl(ctx, config), headers) };
+  return createDaemonClient(await daemonUrl(ctx, config), headers);
 }
 
 /**

@@ -70,7 +70,7 @@ export async function daemonCheck(
   const refused = response.status === 401 || response.status === 403;
   const finding = `${client.url} answers GET /api/v1/status with HTTP ${response.status}`;
   const fix = refused
-    ? 'give this CLI the token the daemon uses ([http] token or token_file)'
+    ? 'give this CLI the token the daemon uses (palingenesis token; [http] token or token_file)'
     : 'is it palingenesis? Look at the daemon log: palingenesis logs';
   // A refusal is our daemon wanting a token; anything else may be another program on the port.
   return { check: { name, status: 'fail', finding, fix }, reachable: refused };

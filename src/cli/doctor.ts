@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { defaultConfig } from '../config/schema.js';
 import { configLocation, type CliContext } from './context.js';
-import { connectDaemon, createDaemonClient, daemonUrl } from './daemon-client.js';
+import { authedClient, connectDaemon } from './daemon-client.js';
 import {
   agentVersionCheck,
   configCheck,
@@ -48,7 +48,7 @@ export async function runChecks(ctx: CliContext, configFlag: string | undefined)
   const config = loaded.ok ? loaded.config : defaultConfig();
   const client = loaded.ok
     ? (await connectDaemon(ctx, configFlag)).client
-    : createDaemonClient(await daemonUrl(ctx, config));
+    : await authedClient(ctx, config);
   const daemon = await daemonCheck(client, config);
   const hooks = async (): Promise<Check> => {
     if (!config.claude_code.enabled) {

@@ -12,6 +12,7 @@ import { mcpCommands } from './mcp-commands.js';
 import { notifyCommands } from './notify-commands.js';
 import { observeCommands } from './observe-commands.js';
 import { serviceCommands } from './service-commands.js';
+import { tokenCommand } from './token-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const EXIT_CODES_HELP = `
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   notifyCommands(program, ctx, globals);
   serviceCommands(program, ctx, globals);
   doctorCommand(program, ctx, globals);
+  tokenCommand(program, ctx, globals);
   return program;
 }
 

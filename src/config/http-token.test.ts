@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isPalError } from '../errors.js';
-import { httpSecurityFor, readHttpToken } from './http-token.js';
+import {
+  clientToken,
+  ensureApiToken,
+  httpSecurityFor,
+  readApiToken,
+  readHttpToken,
+  rotateApiToken,
+} from './http-token.js';
 import { defaultConfig, type Config } from './schema.js';
 
 const posix = process.getuid !== undefined;
@@ -88,16 +95,57 @@ describe('readHttpToken', () => {
   });
 });
 
-describe('httpSecurityFor', () => {
-  it('loopback needs no token; anything else does', async () => {
-    for (const host of ['127.0.0.1', 'localhost', '::1']) {
-      assert.deepEqual(await httpSecurityFor(http({ host })), { host, token: undefined });
+describe('httpSecurityFor and the api token file', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palingenesis-apitoken-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loopback without a configured token: a random token made once in a 0600 file', async () => {
+    const file = join(dir, 'state', 'api-token');
+    const first = await httpSecurityFor(http({}), file);
+    assert.equal(first.host, '127.0.0.1');
+    assert.match(first.token ?? '', /^[\w-]{43}$/);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await stat(join(dir, 'state'))).mode & 0o777, 0o700);
+    const again = await httpSecurityFor(http({ host: 'localhost' }), file);
+    assert.equal(again.token, first.token, 'the same token on every start');
+    assert.equal(await clientToken(http({}), file), first.token);
+  });
+
+  it('a configured token wins and is mirrored into the file for the hook forwarder', async () => {
+    const file = join(dir, 'mirror', 'api-token');
+    await ensureApiToken(file);
+    const security = await httpSecurityFor(http({ token: 'configured-token' }), file);
+    assert.equal(security.token, 'configured-token');
+    assert.equal(await readApiToken(file), 'configured-token');
+    assert.equal(await clientToken(http({ token: 'configured-token' }), file), 'configured-token');
+  });
+
+  it('rotation replaces the token; a missing file reads as none; a leaky one is refused', async () => {
+    const file = join(dir, 'rotate', 'api-token');
+    assert.equal(await readApiToken(file), undefined);
+    assert.equal(await clientToken(http({}), file), undefined);
+    const before = await ensureApiToken(file);
+    const after = await rotateApiToken(file);
+    assert.notEqual(after, before);
+    assert.equal(await readApiToken(file), after);
+    if (posix) {
+      await chmod(file, 0o644);
+      assert.match(await refusal(readApiToken(file)), /api token file .* has mode 0644/);
     }
+  });
+
+  it('beyond loopback a configured token is needed', async () => {
+    const file = join(dir, 'exposed', 'api-token');
     for (const host of ['0.0.0.0', '::', '192.168.1.5', 'mybox.lan']) {
-      const message = await refusal(httpSecurityFor(http({ host })));
+      const message = await refusal(httpSecurityFor(http({ host }), file));
       assert.match(message, /not a loopback address.*set \[http\] token or token_file/);
     }
-    assert.deepEqual(await httpSecurityFor(http({ host: '0.0.0.0', token: 't' })), {
+    assert.deepEqual(await httpSecurityFor(http({ host: '0.0.0.0', token: 't' }), file), {
       host: '0.0.0.0',
       token: 't',
     });

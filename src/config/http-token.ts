@@ -1,5 +1,8 @@
-import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { PalError } from '../errors.js';
+import { hasCode } from '../node-util.js';
 import { isLoopbackHost } from '../http/loopback.js';
 import type { HttpSecurity } from '../http/security.js';
 import type { Config } from './schema.js';
@@ -20,12 +23,17 @@ export async function readHttpToken(http: Config['http']): Promise<string | unde
 }
 
 /**
- * What the HTTP layer enforces. Refuses a bind beyond loopback without a token: anyone who can
- * reach the port could otherwise pause the daemon or read every session.
+ * What the HTTP layer enforces: the configured token, else the one in `tokenFile` (made at the
+ * first start). Either way `tokenFile` ends up holding it, so that local clients which cannot read
+ * the config (the hook forwarder) find it. Refuses a bind beyond loopback without a configured
+ * token: a remote client must be given one on purpose.
  */
-export async function httpSecurityFor(http: Config['http']): Promise<HttpSecurity> {
-  const token = await readHttpToken(http);
-  if (token === undefined && !isLoopbackHost(http.host)) {
+export async function httpSecurityFor(
+  http: Config['http'],
+  tokenFile: string,
+): Promise<HttpSecurity> {
+  const configured = await readHttpToken(http);
+  if (configured === undefined && !isLoopbackHost(http.host)) {
     throw new PalError(
       'config_invalid',
       `http.host = ${JSON.stringify(http.host)} is not a loopback address, so the API needs a ` +
@@ -33,12 +41,56 @@ export async function httpSecurityFor(http: Config['http']): Promise<HttpSecurit
         'or bind 127.0.0.1',
     );
   }
-  return { host: http.host, token };
+  if (configured === undefined) return { host: http.host, token: await ensureApiToken(tokenFile) };
+  if ((await readApiToken(tokenFile).catch(() => undefined)) !== configured) {
+    await writeApiToken(tokenFile, configured);
+  }
+  return { host: http.host, token: configured };
 }
 
-async function readTokenFile(path: string): Promise<string> {
+/** What a local client sends: the configured token, else `tokenFile`'s; undefined: neither. */
+export async function clientToken(
+  http: Config['http'],
+  tokenFile: string,
+): Promise<string | undefined> {
+  return (await readHttpToken(http)) ?? (await readApiToken(tokenFile));
+}
+
+/** The token in `tokenFile`, or undefined when there is none yet. Bad mode or content: an error. */
+export async function readApiToken(tokenFile: string): Promise<string | undefined> {
+  try {
+    return await readTokenFile(tokenFile, 'api token file');
+  } catch (error) {
+    if (error instanceof PalError && hasCode(error.cause, 'ENOENT')) return undefined;
+    throw error;
+  }
+}
+
+/** The token in `tokenFile`, made (random, 256 bits) when there is none. */
+export async function ensureApiToken(tokenFile: string): Promise<string> {
+  const existing = await readApiToken(tokenFile);
+  if (existing !== undefined) return existing;
+  return rotateApiToken(tokenFile);
+}
+
+/** Replaces the token in `tokenFile` with a new random one and returns it. */
+export async function rotateApiToken(tokenFile: string): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await writeApiToken(tokenFile, token);
+  return token;
+}
+
+/** Atomic (a client may read it at any moment), 0600 in a 0700 directory. */
+async function writeApiToken(tokenFile: string, token: string): Promise<void> {
+  await mkdir(dirname(tokenFile), { recursive: true, mode: 0o700 });
+  const temp = `${tokenFile}.${String(process.pid)}.tmp`;
+  await writeFile(temp, `${token}\n`, { mode: 0o600 });
+  await rename(temp, tokenFile);
+}
+
+async function readTokenFile(path: string, what = 'http.token_file'): Promise<string> {
   const bad = (problem: string, cause?: unknown): PalError =>
-    new PalError('config_invalid', `http.token_file ${path} ${problem}`, { cause });
+    new PalError('config_invalid', `${what} ${path} ${problem}`, { cause });
   // One open file for the checks and the read, so the file checked is the file read.
   const handle = await open(path, 'r').catch((error: unknown) => {
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);

@@ -65,6 +65,11 @@ export interface StatePaths {
   readonly runtimeFile: string;
   /** Hook payloads written while the daemon was down, replayed at start. */
   readonly spoolDir: string;
+  /**
+   * The API token (mode 0600), made at the daemon's first start: what the CLI, the MCP server and
+   * the hook forwarder send. Holds the configured token instead when `[http] token(_file)` is set.
+   */
+  readonly tokenFile: string;
 }
 
 export function statePaths(pathEnv: PathEnv): StatePaths {
@@ -77,5 +82,6 @@ export function statePaths(pathEnv: PathEnv): StatePaths {
     auditFile: join(dir, 'audit.jsonl'),
     runtimeFile: join(dir, 'daemon.json'),
     spoolDir: join(dir, 'spool'),
+    tokenFile: join(dir, 'api-token'),
   };
 }

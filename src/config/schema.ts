@@ -226,6 +226,71 @@ const metricsSection = z.strictObject({
     .describe('Time a human would lose restarting by hand; counted as saved per resume.'),
 });
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** Caps on what any input can make the daemon keep, in memory or on disk (issue: bounded everything). */
+const limitsSection = z.strictObject({
+  max_body_bytes: z
+    .number()
+    .int()
+    .min(4 * KIB)
+    .max(64 * MIB)
+    .default(256 * KIB)
+    .describe('Largest HTTP request body accepted (hooks, control); larger ones get 413.'),
+  max_event_text_bytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(MIB)
+    .default(4 * KIB)
+    .describe('Longest text (stop message, detail) kept per event; the rest is cut with a note.'),
+  event_buffer_bytes: z
+    .number()
+    .int()
+    .min(64 * KIB)
+    .max(256 * MIB)
+    .default(8 * MIB)
+    .describe('Bytes of recent events the live stream keeps for replay (besides its count cap).'),
+  hooks_per_second: z
+    .number()
+    .positive()
+    .max(10_000)
+    .default(20)
+    .describe(
+      'Hook posts accepted per second from one source (burst: 10 seconds worth); more: 429.',
+    ),
+  max_tracked_files: z
+    .number()
+    .int()
+    .min(10)
+    .max(1_000_000)
+    .default(20_000)
+    .describe(
+      'Transcript or session files one agent follows at once; the oldest beyond are dropped.',
+    ),
+  session_horizon_days: z
+    .number()
+    .positive()
+    .max(3650)
+    .default(30)
+    .describe('Session records with no pending resume and no activity for this long are pruned.'),
+  audit_max_bytes: z
+    .number()
+    .int()
+    .min(64 * KIB)
+    .max(4096 * MIB)
+    .default(16 * MIB)
+    .describe('audit.jsonl is rotated to audit.jsonl.1 when it grows past this.'),
+  audit_keep_files: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('Rotated audit files kept (audit.jsonl.1 … .N); older ones are deleted.'),
+});
+
 export const CONFIG_SECTIONS = [
   { name: 'daemon', description: 'The daemon process.', schema: daemonSection },
   { name: 'http', description: 'The HTTP API.', schema: httpSection },
@@ -243,6 +308,11 @@ export const CONFIG_SECTIONS = [
   },
   { name: 'metrics', description: 'Metric estimates.', schema: metricsSection },
   {
+    name: 'limits',
+    description: 'Caps on memory and disk any input can take (request bodies, events, files).',
+    schema: limitsSection,
+  },
+  {
     name: 'notifications',
     description: 'Notifications: webhook, ntfy, Discord, Slack, Telegram (see the README).',
     schema: notificationsSection,
@@ -258,6 +328,7 @@ export const configSchema = z.strictObject({
   claude_code: claudeCodeSection.prefault({}),
   resume: resumeSection.prefault({}),
   metrics: metricsSection.prefault({}),
+  limits: limitsSection.prefault({}),
   notifications: notificationsSection.prefault({}),
 });
 

@@ -5,6 +5,7 @@ import {
   addJob,
   jobKey,
   nextDue,
+  pruneSessions,
   recordSave,
   removeJob,
   type ResumeJob,
@@ -53,5 +54,51 @@ describe('jobs', () => {
   it('recordSave counts saves and seconds, never negative', () => {
     const state = recordSave(recordSave(EMPTY_STATE, 400.5), -3);
     assert.deepEqual(state.totals, { saves: 2, timeSavedSeconds: 400.5 });
+  });
+});
+
+describe('pruneSessions', () => {
+  const DAY = 86_400_000;
+  const record = (sessionId: string, stoppedAt: number | undefined, paused?: boolean) => ({
+    agent: 'opencode' as const,
+    sessionId,
+    attempts: 0,
+    ...(paused === undefined ? {} : { paused }),
+    ...(stoppedAt === undefined
+      ? {}
+      : { lastStop: { reason: 'completed' as const, detail: '', at: stoppedAt } }),
+  });
+  it('drops old records with nothing pending; keeps recent, pending and paused ones', () => {
+    const now = 100 * DAY;
+    const state = {
+      ...EMPTY_STATE,
+      sessions: [
+        record('old', now - 40 * DAY),
+        record('never-stopped', undefined),
+        record('recent', now - DAY),
+        record('old-paused', now - 40 * DAY, true),
+        record('old-pending', now - 40 * DAY),
+      ],
+      jobs: [
+        {
+          agent: 'opencode' as const,
+          sessionId: 'old-pending',
+          reason: 'rate_limit' as const,
+          action: 'resume_same' as const,
+          dueAt: now,
+          attempt: 1,
+          createdAt: now - 40 * DAY,
+          stoppedAt: now - 40 * DAY,
+          why: 'x',
+        },
+      ],
+    };
+    const { state: pruned, removed } = pruneSessions(state, now - 30 * DAY);
+    assert.equal(removed, 2);
+    assert.deepEqual(
+      pruned.sessions.map((s) => s.sessionId),
+      ['recent', 'old-paused', 'old-pending'],
+    );
+    assert.equal(pruneSessions(pruned, now - 30 * DAY).state, pruned, 'unchanged: same object');
   });
 });

@@ -116,3 +116,19 @@ export function recordSave(state: PersistedState, savedSeconds: number): Persist
     },
   };
 }
+
+/**
+ * Forgets session records with nothing pending that last stopped before `before` (epoch ms): the
+ * state file must not grow for ever. A pending job or a person's pause keeps a record.
+ */
+export function pruneSessions(
+  state: PersistedState,
+  before: number,
+): { state: PersistedState; removed: number } {
+  const pending = new Set(state.jobs.map(jobKey));
+  const kept = state.sessions.filter(
+    (s) => pending.has(jobKey(s)) || s.paused === true || (s.lastStop?.at ?? 0) >= before,
+  );
+  const removed = state.sessions.length - kept.length;
+  return { state: removed === 0 ? state : { ...state, sessions: kept }, removed };
+}

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
@@ -14,9 +14,11 @@ import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
 import { createStateStore } from '../resume/store.js';
 import { createAdapters, createSupervisor } from './wiring.js';
 import { PalError } from '../errors.js';
+import { ensurePrivateDirSync } from '../node-util.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
-import { httpSecurityFor } from '../config/http-token.js';
+import { httpSecurityFor, readHttpToken, rotateApiToken } from '../config/http-token.js';
+import type { ErrorComponent } from '../telemetry/input-metrics.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { createNotifier } from '../notify/notifier.js';
 import { createOtel, type Otel } from '../telemetry/otel.js';
@@ -54,6 +56,8 @@ export interface RunningDaemon {
   stop(): Promise<void>;
   /** Reads the config again: applies what can change live, keeps the rest; invalid → rejected. */
   reload(trigger: 'signal' | 'file' | 'api'): Promise<ReloadOutcome>;
+  /** A failure caught outside any request or job (a stray rejection): logged and counted. */
+  reportError(component: ErrorComponent, kind: string, error: unknown): void;
 }
 
 /** How long a stopping daemon waits for its last notifications (`daemon.stopped` among them). */
@@ -64,9 +68,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const { config, paths, build, log } = options;
   // The sections a reload may change are read through this holder (see reload.ts).
   const holder = { current: config };
-  // Before any side effect: a bad token file or an exposed bind without a token ends here.
-  const security = config.http.enabled ? await httpSecurityFor(config.http) : undefined;
-  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDirSync(paths.dir);
+  // Before any other side effect: a bad token file or an exposed bind without a token ends here.
+  const security = config.http.enabled
+    ? await httpSecurityFor(config.http, paths.tokenFile)
+    : undefined;
   const pidLock = await acquirePidFile(paths.pidFile, process.pid);
   const cleanups: (() => Promise<void> | void)[] = [() => pidLock.release()];
   const runCleanups = async (): Promise<void> => {
@@ -99,16 +105,35 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       );
     }
     const store = createStateStore(paths.stateFile, loaded.state);
-    const bus = createEventBus((error, event) => {
-      log.error({ err: error, event: event.type }, 'event listener failed');
+    const { limits } = config;
+    let metrics: Metrics | undefined;
+    const reportError = (component: ErrorComponent, kind: string, error: unknown): void => {
+      log.error(
+        { err: error, component, kind },
+        `${component} ${kind}: caught, the daemon goes on`,
+      );
+      metrics?.inputs.error(component, kind);
+    };
+    const bus = createEventBus(
+      (error, event) => {
+        log.error({ err: error, event: event.type }, 'event listener failed');
+      },
+      { maxTextBytes: limits.max_event_text_bytes },
+    );
+    const audit = openAuditLog(paths.auditFile, {
+      maxBytes: limits.audit_max_bytes,
+      keepFiles: limits.audit_keep_files,
+      onError: (error, { path }) => {
+        reportError('store', 'audit_rotation', { error, path });
+      },
     });
-    const audit = openAuditLog(paths.auditFile);
     cleanups.push(() => {
       audit.close();
     });
     bus.subscribe(audit.append);
     const events = createEventStream({
       clock: systemClock,
+      maxBufferBytes: limits.event_buffer_bytes,
       onDrop: ({ bufferedBytes, error }) => {
         log.warn({ bufferedBytes, err: error }, 'event stream client dropped: too slow or gone');
       },
@@ -120,7 +145,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => {
       events.disconnectAll();
     });
-    let metrics: Metrics | undefined;
     // Late in the stop order (cleanups run in reverse): the flush overlaps nothing but the end.
     const notifier = createNotifier({
       config: config.notifications,
@@ -156,6 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log,
       env: options.env ?? process.env,
       stateDir: paths.dir,
+      onHookRejected: (reason) => metrics?.inputs.refused('claude-code', reason),
       tracked: () =>
         late.engine
           ?.sessions()
@@ -222,6 +247,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         metrics,
         events,
         log,
+        now: () => systemClock.now(),
+        maxBodyBytes: config.limits.max_body_bytes,
+        hooksPerSecond: config.limits.hooks_per_second,
+        onHookRefused: (reason) => metrics?.inputs.refused('claude-code', reason),
+        onInternalError: () => metrics?.inputs.error('http', 'internal'),
+        rotateToken: async () => {
+          if ((await readHttpToken(config.http)) !== undefined) {
+            return {
+              ok: false,
+              message: 'the token comes from [http] token or token_file: change it there',
+            };
+          }
+          const token = await rotateApiToken(paths.tokenFile);
+          if (security !== undefined) security.token = token;
+          log.info({ file: paths.tokenFile }, 'api token rotated');
+          return { ok: true, file: paths.tokenFile };
+        },
         hooks: (agent, payload) => {
           if (agent !== 'claude-code' || claude === undefined) return false;
           const event = (payload as { hook_event_name?: unknown }).hook_event_name;
@@ -295,6 +337,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       url,
       info,
       reload,
+      reportError,
       stop() {
         stopping ??= (async () => {
           log.info('daemon.stopping');

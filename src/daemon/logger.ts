@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { ensurePrivateDirSync } from '../node-util.js';
 import type { LogLevel } from '../config/schema.js';
 
 export interface DaemonLogger {
@@ -15,7 +17,9 @@ export interface DaemonLogger {
  * and a line must not be lost when the process exits right after writing it.
  */
 export function createDaemonLogger(logFile: string, level: LogLevel): DaemonLogger {
-  const file = pino.destination({ dest: logFile, sync: true, mkdir: true });
+  // The log opens first of all, so the private state directory is made here; the log is 0600.
+  ensurePrivateDirSync(dirname(logFile));
+  const file = pino.destination({ dest: logFile, sync: true, mode: 0o600 });
   // Always in the multistream, forwarding to nothing until `tee` points it somewhere: cheaper to
   // reason about than adding and removing multistream entries.
   let teed: DestinationStream | undefined;

@@ -27,6 +27,23 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     options.paths.logFile,
     options.config.daemon.log_level,
   );
+  // A stray rejection or throw (a bug, an input nobody foresaw) is logged and counted, and the
+  // daemon goes on serving: one bad input must not end a daemon that runs for weeks.
+  let report = (kind: string, error: unknown): void => {
+    log.error({ err: error, kind }, `process ${kind}: caught, the daemon goes on`);
+  };
+  const onRejection = (reason: unknown): void => {
+    report('unhandled_rejection', reason);
+  };
+  const onException = (error: Error): void => {
+    report('uncaught_exception', error);
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  const stopCatching = (): void => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
   // Listen before anything is printed: a signal sent the moment the ready line appears must be
   // handled, and without a listener Node applies the default action (instant death) to it.
   const received = listenForSignal();
@@ -41,6 +58,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   const daemon = await startDaemon({ ...options, log, teeLog: tee }).catch((error: unknown) => {
     received.dispose();
     process.off('SIGHUP', hangup);
+    stopCatching();
     // Expected refusals (already running, port in use) need no stack trace in the log.
     const detail = isPalError(error)
       ? { code: error.code, message: error.message }
@@ -51,6 +69,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   });
   onHangup = () => {
     void daemon.reload('signal');
+  };
+  report = (kind, error) => {
+    daemon.reportError('process', kind, error);
   };
   options.stdout(
     daemon.url === undefined
@@ -87,6 +108,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   } finally {
     process.off('SIGTERM', forceExit);
     process.off('SIGINT', forceExit);
+    stopCatching();
     flush();
   }
 }

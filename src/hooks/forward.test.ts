@@ -22,7 +22,10 @@ async function receiver(status: number | null): Promise<{
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      bodies.push(`${req.method ?? ''} ${req.url ?? ''} ${Buffer.concat(chunks).toString()}`);
+      const auth = req.headers.authorization === undefined ? '' : ` [${req.headers.authorization}]`;
+      bodies.push(
+        `${req.method ?? ''} ${req.url ?? ''}${auth} ${Buffer.concat(chunks).toString()}`,
+      );
       if (status !== null) res.writeHead(status).end();
     });
   });
@@ -69,6 +72,33 @@ describe('forwardHookPayload', () => {
       assert.deepEqual(outcome, { kind: 'delivered', status: 202 });
       assert.deepEqual(daemon.bodies, [`POST /api/v1/hooks/claude-code ${PAYLOAD.toString()}`]);
       assert.deepEqual(await spooled(dir), []);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it("sends the daemon's API token from the state directory", async () => {
+    const daemon = await receiver(202);
+    try {
+      const dir = await stateDir({ pid: process.pid, url: daemon.url });
+      await writeFile(join(dir, 'api-token'), 'the-api-token\n', { mode: 0o600 });
+      const outcome = await forwardHookPayload(dir, 'claude-code', PAYLOAD);
+      assert.deepEqual(outcome, { kind: 'delivered', status: 202 });
+      assert.deepEqual(daemon.bodies, [
+        `POST /api/v1/hooks/claude-code [Bearer the-api-token] ${PAYLOAD.toString()}`,
+      ]);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('spools on a 401 (a token it does not have), keeping the payload', async () => {
+    const daemon = await receiver(401);
+    try {
+      const dir = await stateDir({ pid: process.pid, url: daemon.url });
+      const outcome = await forwardHookPayload(dir, 'claude-code', PAYLOAD);
+      assert.equal(outcome.kind, 'spooled');
+      assert.deepEqual(await spooled(dir), [PAYLOAD.toString()]);
     } finally {
       await daemon.close();
     }

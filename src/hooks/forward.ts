@@ -26,7 +26,8 @@ export async function forwardHookPayload(
     why = daemon;
   } else {
     const url = new URL(`/api/v1/hooks/${agent}`, daemon.url);
-    const answer = await post(url, payload, FORWARD_TIMEOUT_MS);
+    const token = await readToken(join(stateDir, 'api-token'));
+    const answer = await post(url, payload, token, FORWARD_TIMEOUT_MS);
     if (typeof answer === 'number' && answer >= 200 && answer < 300) {
       return { kind: 'delivered', status: answer };
     }
@@ -57,6 +58,13 @@ async function readDaemonInfo(path: string): Promise<{ pid: number; url: string 
   return { pid, url };
 }
 
+/** The daemon's API token (it made the file, 0600, at its start); undefined when unreadable. */
+async function readToken(path: string): Promise<string | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const token = text?.trim();
+  return token === undefined || token === '' ? undefined : token;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -67,12 +75,21 @@ function isAlive(pid: number): boolean {
 }
 
 /** POSTs the bytes; resolves with the status code, or with why it failed. Never rejects. */
-function post(url: URL, body: Buffer, timeoutMs: number): Promise<number | string> {
+function post(
+  url: URL,
+  body: Buffer,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<number | string> {
   return new Promise((resolve) => {
     const req = request(url, {
       method: 'POST',
       agent: false, // no keep-alive socket holding the process open after the answer
-      headers: { 'content-type': 'application/json', 'content-length': body.length },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': body.length,
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
     });
     const timer = setTimeout(() => {
       req.destroy(new Error(`no answer within ${timeoutMs} ms`));

@@ -358,3 +358,53 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     ]);
   });
 });
+
+describe('resume engine: old sessions are pruned (fake clock)', () => {
+  it('forgets records and views idle past the horizon, keeps recent ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-prune-'));
+    const clock = createFakeClock(T0);
+    const config = defaultConfig();
+    config.limits.session_horizon_days = 30;
+    const DAY = 86_400_000;
+    const stop = (sessionId: string, at: number) => ({
+      agent: 'opencode' as const,
+      sessionId,
+      attempts: 0,
+      lastStop: { reason: 'completed' as const, detail: 'done', at },
+    });
+    const store = createStateStore(join(dir, 'state.json'), {
+      ...EMPTY_STATE,
+      sessions: [stop('ancient', T0 - 31 * DAY), stop('fresh', T0 - DAY)],
+    });
+    const engine = createResumeEngine({
+      clock,
+      random: () => 0.5,
+      config,
+      adapters: new Map([['opencode', recordingAdapter()]]),
+      bus: createEventBus((error) => {
+        throw error;
+      }),
+      log: pino({ level: 'silent' }),
+      store,
+      paused: () => false,
+      backupDir: join(dir, 'backups'),
+      onChange: () => undefined,
+    });
+    try {
+      await clock.advance(0);
+      await until('the prune', () => store.get().sessions.length === 1);
+      assert.deepEqual(
+        engine.sessions().map((s) => s.id),
+        ['fresh'],
+      );
+      engine.observe({ kind: 'discovered', ref: { ...REF, sessionId: 'seen' }, at: T0 });
+      assert.equal(engine.sessions().length, 2);
+      await clock.advance(31 * DAY);
+      await until('the second prune', () => engine.sessions().length === 0);
+    } finally {
+      engine.stop();
+      await store.update((s) => s); // the prune's write is done
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

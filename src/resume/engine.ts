@@ -8,13 +8,14 @@ import {
   findJob,
   findSession,
   jobKey,
+  pruneSessions,
   removeJob,
   replaceJob,
   upsertSession,
   type ResumeJob,
   type SessionRecord,
 } from '../core/jobs.js';
-import type { StopReason } from '../core/stop-reason.js';
+import { AGENTS, type StopReason } from '../core/stop-reason.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../jobs/clock.js';
 import { createScheduler } from '../jobs/scheduler.js';
@@ -61,6 +62,9 @@ export interface ResumeEngine {
   poke(): void;
   stop(): void;
 }
+
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 6 * 3_600_000;
 
 export function policyOf(config: Config): ResumePolicy {
   const r = config.resume;
@@ -222,7 +226,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
   }
 
   async function command(sessionId: string, name: SessionCommand): Promise<SessionCommandResult> {
-    const view = live.list(store.get()).find((v) => v.id === sessionId);
+    const view = findView(sessionId);
     if (view === undefined)
       return { ok: false, error: 'not_found', message: `no session ${sessionId} is known` };
     const ref: SessionRef = { agent: view.agent, sessionId: view.id, directory: view.directory };
@@ -289,9 +293,33 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     });
     scheduler.poke();
     deps.onChange();
-    const updated = live.list(store.get()).find((v) => v.id === sessionId) ?? view;
+    const updated = findView(sessionId) ?? view;
     return { ok: true, session: updated };
   }
+
+  /** The session with this id under any agent: a lookup per agent, not a listing of all. */
+  function findView(sessionId: string): SessionView | undefined {
+    for (const agent of AGENTS) {
+      const found = live.find(store.get(), jobKey({ agent, sessionId }));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Session records and in-memory views idle past `[limits] session_horizon_days` are forgotten. */
+  function prune(): void {
+    const before = clock.now() - deps.config.limits.session_horizon_days * DAY_MS;
+    const pending = new Set(store.get().jobs.map(jobKey));
+    const forgotten = live.prune(before, (key) => pending.has(key));
+    if (pruneSessions(store.get(), before).removed > 0) {
+      void save((s) => pruneSessions(s, before).state, 'prune old sessions');
+    }
+    if (forgotten > 0) log.info({ forgotten }, 'idle sessions forgotten');
+  }
+  let cancelPrune = clock.setTimer(function again() {
+    prune();
+    cancelPrune = clock.setTimer(again, PRUNE_EVERY_MS);
+  }, 0);
 
   /** Jobs not being carried out right now: how many, and how late the latest-overdue one is. */
   function waitingJobs(): { pendingResumes: number; overdueSeconds: number } {
@@ -368,6 +396,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       scheduler.poke();
     },
     stop() {
+      cancelPrune();
       scheduler.stop();
       waiters.cancelAll();
     },

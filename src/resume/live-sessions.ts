@@ -1,5 +1,5 @@
 import type { SessionRef } from '../agents/adapter.js';
-import { jobKey, type PersistedState, type SessionRecord } from '../core/jobs.js';
+import { jobKey, type PersistedState, type ResumeJob, type SessionRecord } from '../core/jobs.js';
 import type { AgentKind } from '../core/stop-reason.js';
 
 export type LiveState = 'busy' | 'idle' | 'retrying' | 'waiting' | 'resuming';
@@ -79,28 +79,55 @@ export function createLiveSessions() {
     busyCount(agent: AgentKind): number {
       return [...live.values()].filter((e) => e.ref.agent === agent && e.state === 'busy').length;
     },
+    /** Every session, by key order: one pass over the records and jobs (no lookups per row). */
     list(state: PersistedState): SessionView[] {
-      const keys = new Set([...live.keys(), ...state.sessions.map(jobKey)]);
-      return [...keys].sort().map((key) => {
-        const record = state.sessions.find((s) => jobKey(s) === key);
-        const job = state.jobs.find((j) => jobKey(j) === key);
-        const e = live.get(key);
-        const agent = e?.ref.agent ?? record?.agent ?? 'opencode';
-        return {
-          agent,
-          id: e?.ref.sessionId ?? record?.sessionId ?? key,
-          directory: e?.ref.directory ?? record?.directory,
-          title: e?.title ?? record?.title,
-          state: job !== undefined && e?.state !== 'resuming' ? 'waiting' : (e?.state ?? 'idle'),
-          lastStop: record?.lastStop,
-          nextWakeAt: job?.dueAt ?? e?.nextWakeAt,
-          attempts: record?.attempts ?? 0,
-          paused: record?.paused === true,
-          steps: e?.steps,
-        };
-      });
+      const records = new Map(state.sessions.map((r) => [jobKey(r), r]));
+      const jobs = new Map(state.jobs.map((j) => [jobKey(j), j]));
+      const keys = new Set([...live.keys(), ...records.keys()]);
+      return [...keys].sort().map((key) => view(key, records.get(key), jobs.get(key)));
+    },
+    /** One session by its key, or undefined when neither seen nor remembered. */
+    find(state: PersistedState, key: string): SessionView | undefined {
+      const record = state.sessions.find((s) => jobKey(s) === key);
+      if (record === undefined && !live.has(key)) return undefined;
+      return view(
+        key,
+        record,
+        state.jobs.find((j) => jobKey(j) === key),
+      );
+    },
+    /** Forgets sessions not active since `before` (epoch ms) that `keep` does not name. */
+    prune(before: number, keep: (key: string) => boolean): number {
+      let removed = 0;
+      for (const [key, e] of live) {
+        if (e.lastActivityAt >= before || e.state === 'busy' || keep(key)) continue;
+        live.delete(key);
+        removed++;
+      }
+      return removed;
     },
   };
+
+  function view(
+    key: string,
+    record: SessionRecord | undefined,
+    job: ResumeJob | undefined,
+  ): SessionView {
+    const e = live.get(key);
+    const agent = e?.ref.agent ?? record?.agent ?? 'opencode';
+    return {
+      agent,
+      id: e?.ref.sessionId ?? record?.sessionId ?? key,
+      directory: e?.ref.directory ?? record?.directory,
+      title: e?.title ?? record?.title,
+      state: job !== undefined && e?.state !== 'resuming' ? 'waiting' : (e?.state ?? 'idle'),
+      lastStop: record?.lastStop,
+      nextWakeAt: job?.dueAt ?? e?.nextWakeAt,
+      attempts: record?.attempts ?? 0,
+      paused: record?.paused === true,
+      steps: e?.steps,
+    };
+  }
 }
 
 export type LiveSessions = ReturnType<typeof createLiveSessions>;

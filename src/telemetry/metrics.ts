@@ -1,6 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { daemonStateCode, type DaemonState } from '../core/daemon-state.js';
 import type { DaemonEvent } from '../core/events.js';
+import { registerInputMetrics, type InputMetrics } from './input-metrics.js';
 import { registerNotificationMetrics, type NotificationMetrics } from './notification-metrics.js';
 import { registerResumeMetrics, type ResumeMetricsDeps } from './resume-metrics.js';
 import { registerRuntimeMetrics } from './runtime-metrics.js';
@@ -22,6 +23,8 @@ export interface Metrics {
   readonly record: (event: DaemonEvent) => void;
   /** Notification deliveries, which end outside the event bus. */
   readonly notifications: NotificationMetrics;
+  /** Caught failures and refused inputs, which also happen off the bus. */
+  readonly inputs: InputMetrics;
   close(): void;
 }
 
@@ -75,6 +78,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const apply = registerResumeMetrics({ events, live }, deps.resume);
   const runtime = registerRuntimeMetrics(live);
   const notifications = registerNotificationMetrics(live);
+  const inputs = registerInputMetrics(live);
   let constantText: string | undefined;
   let eventText: string | undefined;
   let closed = false;
@@ -90,6 +94,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       eventText = undefined;
     },
     notifications,
+    inputs,
     close() {
       if (closed) return;
       closed = true;

@@ -13,8 +13,11 @@ const sessionSchema = z.object({
 });
 export type SessionJson = z.infer<typeof sessionSchema>;
 
-export async function daemonSessions(url: string): Promise<SessionJson[]> {
-  const res = await fetch(`${url}/api/v1/sessions`);
+/** Every session the daemon lists (with its API token). */
+export async function daemonSessions(daemon: {
+  api(path: string): Promise<Response>;
+}): Promise<SessionJson[]> {
+  const res = await daemon.api('/api/v1/sessions');
   return z.object({ sessions: z.array(sessionSchema) }).parse(await res.json()).sessions;
 }
 

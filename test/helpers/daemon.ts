@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
+import { authedFetch } from './spawn-daemon.js';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { readBuildInfo } from '../../src/daemon/build-info.js';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js';
@@ -8,6 +10,9 @@ export interface TestDaemon {
   readonly daemon: RunningDaemon;
   readonly url: string;
   readonly home: TempHome;
+  readonly token: string;
+  /** fetch on the daemon's URL with its token. */
+  api(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -32,10 +37,13 @@ export async function startTestDaemon(
     });
     if (daemon.url === undefined) throw new Error('test daemon has no HTTP URL');
     const url = daemon.url;
+    const token = (await readFile(home.state.tokenFile, 'utf8')).trim();
     return {
       daemon,
       url,
       home,
+      token,
+      api: (path, init) => authedFetch(url, token, path, init),
       async close() {
         try {
           await daemon.stop();

@@ -63,7 +63,7 @@ export function proofScenarios(h: OpencodeHarness, daemon: SpawnedDaemon): reado
       return last?.role === 'assistant' && last.time.completed !== undefined ? true : undefined;
     });
   const control = async (action: 'pause' | 'resume'): Promise<void> => {
-    const res = await fetch(`${daemon.url}/api/v1/${action}`, { method: 'POST' });
+    const res = await daemon.api(`/api/v1/${action}`, { method: 'POST' });
     if (res.status !== 200) throw new Error(`${action}: ${res.status} ${await res.text()}`);
   };
   /** How often the daemon has logged its event stream to opencode (re)connected. */
@@ -100,7 +100,7 @@ export function proofScenarios(h: OpencodeHarness, daemon: SpawnedDaemon): reado
     h.fake.enqueue(...rateLimitedTurn(2));
     await h.client.promptAsync(session.id, 'Work while the server goes away.');
     await eventually('the resume to be scheduled', 30_000, async () => {
-      const found = (await daemonSessions(daemon.url)).find((s) => s.id === session.id);
+      const found = (await daemonSessions(daemon)).find((s) => s.id === session.id);
       return found?.state === 'waiting' ? true : undefined;
     });
     const connectedBefore = await connects();

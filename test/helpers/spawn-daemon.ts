@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempHome, type TempHome } from './temp-home.js';
@@ -13,6 +13,10 @@ export interface SpawnedDaemon {
   readonly url: string;
   readonly home: TempHome;
   readonly readyLine: string;
+  /** The API token the daemon made (or mirrored) in its state directory. */
+  readonly token: string;
+  /** fetch on the daemon's URL with its token: `api('/api/v1/status')`. */
+  api(path: string, init?: RequestInit): Promise<Response>;
   /** The TOML the daemon was started with, to start another on the same HOME. */
   readonly config: string;
   /** Everything the daemon printed on stdout so far. */
@@ -60,12 +64,15 @@ export async function spawnDaemon(
   });
   const url = READY.exec(readyLine)?.[1] ?? '';
   const pid = child.pid ?? -1;
+  const token = (await readFile(home.state.tokenFile, 'utf8').catch(() => '')).trim();
   return {
     child,
     pid,
     url,
     home,
     readyLine,
+    token,
+    api: (path, init) => authedFetch(url, token, path, init),
     config: configToml,
     stdout: () => out,
     stderrTail,
@@ -96,4 +103,16 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** fetch with `Authorization: Bearer <token>` added to whatever headers `init` has. */
+export function authedFetch(
+  url: string,
+  token: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  return fetch(`${url}${path}`, { ...init, headers });
 }

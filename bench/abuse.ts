@@ -1,0 +1,293 @@
+// What hostile or careless input costs the built daemon, measured from outside as a local attacker
+// who has the token would see it (one without the token gets 401 before any cost):
+//   1. a hook flood: 1,000 StopFailure hooks of 60 KB for one open Claude Code turn, 10 at once;
+//   2. 20 event-stream clients asking `since=0` and never reading;
+//   3. 5,000 remembered sessions with 20 stops/s arriving: `status` and `/health` latency.
+// Reports RSS (against the idle daemon's, as a ratio), audit growth against its rotation bound,
+// and latencies against the goals. Usage: npm run bench:abuse. Env: BENCH_HOOKS (1000),
+// BENCH_SESSIONS (5000), BENCH_SECONDS (10).
+import { mkdir, readdir, readFile, stat, writeFile, appendFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { spawnDaemon, type SpawnedDaemon } from '../test/helpers/spawn-daemon.js';
+import { createTempHome, type TempHome } from '../test/helpers/temp-home.js';
+
+const HOOKS = z.coerce.number().int().min(10).default(1000).parse(process.env['BENCH_HOOKS']);
+const SESSIONS = z.coerce.number().int().min(1).default(5000).parse(process.env['BENCH_SESSIONS']);
+const SECONDS = z.coerce.number().min(2).default(10).parse(process.env['BENCH_SECONDS']);
+const MIB = 1024 * 1024;
+const AUDIT_MAX = 16 * MIB;
+const AUDIT_KEEP = 5;
+
+const line = (value: object): string => `${JSON.stringify(value)}\n`;
+const prompt = (sessionId: string, uuid: string, cwd: string): string =>
+  line({
+    type: 'user',
+    uuid,
+    sessionId,
+    cwd,
+    timestamp: new Date().toISOString(),
+    message: { role: 'user', content: 'go' },
+  });
+const limit = (sessionId: string, uuid: string): string =>
+  line({
+    type: 'assistant',
+    uuid,
+    sessionId,
+    timestamp: new Date().toISOString(),
+    isApiErrorMessage: true,
+    error: 'rate_limit',
+    apiErrorStatus: 429,
+    apiErrorParams: { rate_limit_info: { status: 'rejected', resetsAt: 4_000_000_000 } },
+    message: { role: 'assistant', content: [{ type: 'text', text: "You've hit your limit" }] },
+  });
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+async function auditBytes(home: TempHome): Promise<number> {
+  const names = await readdir(home.state.dir);
+  const sizes = await Promise.all(
+    names
+      .filter((n) => n.startsWith('audit.jsonl'))
+      .map(async (n) => (await stat(join(home.state.dir, n))).size),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** Times GET path every `everyMs` until `signal`, one at a time; the latencies in ms. */
+async function probe(daemon: SpawnedDaemon, path: string, everyMs: number, signal: AbortSignal) {
+  const times: number[] = [];
+  while (!signal.aborted) {
+    const start = performance.now();
+    const res = await daemon.api(path);
+    await res.arrayBuffer();
+    times.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return times;
+}
+
+async function claudeHome(): Promise<{ home: TempHome; claudeDir: string; project: string }> {
+  const home = await createTempHome();
+  const claudeDir = join(home.dir, 'claude');
+  const project = join(claudeDir, 'projects', '-work-p');
+  await mkdir(project, { recursive: true });
+  await mkdir(join(home.dir, 'p'), { recursive: true });
+  return { home, claudeDir, project };
+}
+
+const config = (claudeDir: string): string =>
+  `[http]\nport = 0\n[opencode]\nenabled = false\n[claude_code]\nconfig_dir = "${claudeDir}"\nbinary = "/bin/false"\n`;
+
+interface Row {
+  readonly what: string;
+  readonly value: string;
+  readonly goal: string;
+  readonly ok: boolean;
+}
+const rows: Row[] = [];
+const report = (what: string, value: string, goal: string, ok: boolean): void => {
+  rows.push({ what, value, goal, ok });
+};
+
+// 1 and 2: the hook flood, then stream hoarders, on one daemon.
+{
+  const { home, claudeDir, project } = await claudeHome();
+  const sessionId = '11111111-2222-4333-8444-555555555555';
+  await writeFile(
+    join(project, `${sessionId}.jsonl`),
+    prompt(sessionId, 'u1', join(home.dir, 'p')),
+  );
+  const daemon = await spawnDaemon(config(claudeDir), { home });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the first scan
+    const idle = await rssMb(daemon.pid);
+    const auditBefore = await auditBytes(home);
+    const pad = 'x'.repeat(60 * 1024);
+    const body = JSON.stringify({
+      hook_event_name: 'StopFailure',
+      session_id: sessionId,
+      transcript_path: join(project, `${sessionId}.jsonl`),
+      cwd: join(home.dir, 'p'),
+      error: 'rate_limit',
+      error_details: `You've hit your limit · resets 4am ${pad}`,
+    });
+    const statuses = new Map<number, number>();
+    let peak = idle;
+    const stop = new AbortController();
+    const health = probe(daemon, '/health', 20, stop.signal);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < HOOKS) {
+        next++;
+        const res = await daemon.api('/api/v1/hooks/claude-code', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (next % 100 === 0) peak = Math.max(peak, await rssMb(daemon.pid));
+      }
+    };
+    const floodStart = performance.now();
+    await Promise.all(Array.from({ length: 10 }, worker));
+    const floodSeconds = (performance.now() - floodStart) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // the settle window
+    stop.abort();
+    const healthTimes = await health;
+    const after = await rssMb(daemon.pid);
+    peak = Math.max(peak, after);
+    const grown = (await auditBytes(home)) - auditBefore;
+    const answered = [...statuses].map(([s, n]) => `${String(n)}×${String(s)}`).join(' ');
+    console.log(
+      `hook flood: ${String(HOOKS)} × 60 KB in ${floodSeconds.toFixed(1)} s: ${answered}`,
+    );
+    report(
+      'hook flood: RSS peak',
+      `${peak.toFixed(0)} MB (${(peak / idle).toFixed(2)}× idle ${idle.toFixed(0)} MB)`,
+      '< 200 MB',
+      peak < 200,
+    );
+    report(
+      'hook flood: audit growth',
+      `${(grown / MIB).toFixed(2)} MB`,
+      `≤ ${String((AUDIT_MAX * (AUDIT_KEEP + 1)) / MIB)} MB (rotation)`,
+      grown <= AUDIT_MAX * (AUDIT_KEEP + 1),
+    );
+    report(
+      'hook flood: /health p99',
+      `${percentile(healthTimes, 99).toFixed(1)} ms (n=${String(healthTimes.length)})`,
+      '< 50 ms',
+      percentile(healthTimes, 99) < 50,
+    );
+
+    // 2: twenty clients that ask for the whole buffer and never read.
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const url = new URL(daemon.url);
+      const socket = connect(Number(url.port), url.hostname);
+      socket.pause();
+      socket.write(
+        `GET /api/v1/events?since=0 HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${daemon.token}\r\n\r\n`,
+      );
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const hoarded = await rssMb(daemon.pid);
+    for (const socket of sockets) socket.destroy();
+    report(
+      '20 stalled since=0 streams: RSS',
+      `${hoarded.toFixed(0)} MB (${(hoarded / idle).toFixed(2)}× idle)`,
+      '< 200 MB',
+      hoarded < 200,
+    );
+  } finally {
+    await daemon.stop();
+    await home.remove();
+  }
+}
+
+// 3: many sessions, stops arriving.
+{
+  const { home, claudeDir, project } = await claudeHome();
+  const now = Date.now();
+  const sessions = Array.from({ length: SESSIONS }, (_, i) => ({
+    agent: 'claude-code',
+    sessionId: `old-${String(i).padStart(5, '0')}`,
+    directory: join(home.dir, 'p'),
+    attempts: 0,
+    lastStop: {
+      reason: 'rate_limit',
+      detail: 'limit',
+      at: now - 3_600_000,
+      resetAt: now + 86_400_000,
+    },
+  }));
+  const jobs = sessions.map((s) => ({
+    agent: s.agent,
+    sessionId: s.sessionId,
+    directory: s.directory,
+    reason: 'rate_limit',
+    action: 'resume_same',
+    dueAt: now + 86_400_000,
+    attempt: 1,
+    createdAt: now - 3_600_000,
+    stoppedAt: now - 3_600_000,
+    why: 'bench',
+  }));
+  await mkdir(home.state.dir, { recursive: true, mode: 0o700 });
+  await writeFile(
+    home.state.stateFile,
+    JSON.stringify({ version: 1, jobs, sessions, totals: { saves: 0, timeSavedSeconds: 0 } }),
+    { mode: 0o600 },
+  );
+  const daemon = await spawnDaemon(config(claudeDir), { home });
+  try {
+    const live = Array.from(
+      { length: 20 },
+      (_, i) => `aaaaaaaa-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    for (const id of live) await writeFile(join(project, `${id}.jsonl`), '');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stop = new AbortController();
+    const status = probe(daemon, '/api/v1/status', 50, stop.signal);
+    const health = probe(daemon, '/health', 20, stop.signal);
+    let stops = 0;
+    const started = performance.now();
+    while (performance.now() - started < SECONDS * 1000) {
+      const id = live[stops % live.length] ?? '';
+      await appendFile(
+        join(project, `${id}.jsonl`),
+        prompt(id, `p${String(stops)}`, join(home.dir, 'p')) + limit(id, `l${String(stops)}`),
+      );
+      stops++;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // 20 stops/s
+    }
+    stop.abort();
+    const [statusTimes, healthTimes] = await Promise.all([status, health]);
+    const rss = await rssMb(daemon.pid);
+    const stateSize = (await stat(home.state.stateFile)).size;
+    console.log(
+      `${String(SESSIONS)} sessions, ${String(stops)} stops in ${String(SECONDS)} s; state file ${(stateSize / MIB).toFixed(1)} MB; RSS ${rss.toFixed(0)} MB`,
+    );
+    report(
+      `status at ${String(SESSIONS)} sessions: p50`,
+      `${percentile(statusTimes, 50).toFixed(1)} ms (n=${String(statusTimes.length)})`,
+      '< 20 ms',
+      percentile(statusTimes, 50) < 20,
+    );
+    report(
+      `status at ${String(SESSIONS)} sessions: p99`,
+      `${percentile(statusTimes, 99).toFixed(1)} ms`,
+      '(reported)',
+      true,
+    );
+    report(
+      `/health p99 at ${String(SESSIONS)} sessions + 20 stops/s`,
+      `${percentile(healthTimes, 99).toFixed(1)} ms (n=${String(healthTimes.length)})`,
+      '< 50 ms',
+      percentile(healthTimes, 99) < 50,
+    );
+  } finally {
+    await daemon.stop();
+    await home.remove();
+  }
+}
+
+console.log('\n| what | measured | goal | |\n|---|---|---|---|');
+for (const row of rows)
+  console.log(`| ${row.what} | ${row.value} | ${row.goal} | ${row.ok ? 'ok' : 'MISSED'} |`);
+process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
