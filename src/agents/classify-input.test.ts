@@ -233,3 +233,115 @@ describe('Claude Code records', () => {
     });
   }
 });
+
+describe('classifyInput: deep JSON is judged on what is readable, never a stack overflow', () => {
+  const deep: [string, string, string][] = [
+    ['5,000 nested arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`, 'none'],
+    ['5,000 nested objects', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, 'none'],
+    [
+      'a limit message at the bottom of 5,000 objects',
+      `${'{"a":'.repeat(5000)}"usage limit reached · try again in 20s"${'}'.repeat(5000)}`,
+      'rate_limit',
+    ],
+    [
+      'JSON lines of deep values',
+      [
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        `{"error":"Overloaded"${',"x":['.repeat(1)}${'['.repeat(5000)}${']'.repeat(5001)}}`,
+      ].join('\n'),
+      'overloaded',
+    ],
+  ];
+  for (const [name, input, reason] of deep) {
+    it(name, () => {
+      assert.equal(classifyInput(input, NOW, 'UTC').reason, reason);
+    });
+  }
+
+  it('an error object nested a million deep', () => {
+    const input = `${'{"a":'.repeat(1_000_000)}{"name":"APIError","data":{"statusCode":429}}${'}'.repeat(1_000_000)}`;
+    // Deeper than an agent wraps its error (depth 6), so it is read as text.
+    assert.equal(classifyInput(input, NOW, 'UTC').reason, 'none');
+  });
+});
+
+describe('classifyInput: a reset stated too far away is clamped and says so', () => {
+  const clamped = '2026-12-28T22:00:00.000Z';
+  const note =
+    /; reset [\d,]+ days away clamped to the 31-day maximum$|; reset more than 10\^15 days away clamped to the 31-day maximum$/;
+  const table: [string, unknown][] = [
+    ['plain text', 'Rate limit exceeded, try again in 9999999999999m'],
+    [
+      'a StopFailure hook payload',
+      {
+        hook_event_name: 'StopFailure',
+        session_id: 's',
+        error: 'rate_limit',
+        error_details: 'try again in 9999999999999m',
+      },
+    ],
+    ['a transcript line', claudeError('rate_limit', 429, 'API Error: try again in 9999999999999m')],
+    [
+      'a transcript line with a resetsAt past the calendar',
+      claudeError('rate_limit', 429, "You've hit your limit", 1e300),
+    ],
+    [
+      'a rate_limit_event with a 20-digit resetsAt',
+      '{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":99999999999999999999}}',
+    ],
+    [
+      'an opencode error with retry-after 1e300',
+      {
+        type: 'session.error',
+        properties: {
+          error: {
+            name: 'APIError',
+            data: {
+              message: 'Rate limited',
+              statusCode: 429,
+              responseHeaders: { 'retry-after': '1e300' },
+            },
+          },
+        },
+      },
+    ],
+    ['an API error body', '{"error":{"type":"usage_limit_reached","resets_in_seconds":1e400}}'],
+  ];
+  for (const [name, value] of table) {
+    it(name, () => {
+      const input = typeof value === 'string' ? value : JSON.stringify(value);
+      const v = classifyInput(input, NOW, 'UTC');
+      assert.equal(v.reason, 'rate_limit', JSON.stringify(v));
+      assert.equal(v.resetAt, clamped);
+      assert.equal(v.waitSeconds, 31 * 86_400);
+      assert.match(v.evidence, note);
+    });
+  }
+
+  it('the exact wording', () => {
+    const v = classifyInput('Rate limit exceeded, try again in 9999999999999m', NOW, 'UTC');
+    assert.equal(
+      v.evidence,
+      'try again in 9999999999999m; reset 6,944,444,444 days away clamped to the 31-day maximum',
+    );
+  });
+});
+
+describe('classifyInput: long and repetitive input stays fast', () => {
+  // Sanity bounds only; before the fix 200 KB of banners took 1–3 s.
+  it('200 KB of a repeated banner, as text and as JSON lines', () => {
+    const banner = "You've hit your limit · resets 8am";
+    const text = `${banner}\n`.repeat(Math.ceil(200_000 / (banner.length + 1)));
+    const lines = Array.from({ length: 2000 }, () =>
+      JSON.stringify(claudeError('rate_limit', 429, text.slice(0, 100))),
+    );
+    for (const input of [text, lines.join('\n')]) {
+      const started = performance.now();
+      const v = classifyInput(input, NOW, 'UTC');
+      const ms = performance.now() - started;
+      assert.equal(v.reason, 'rate_limit');
+      assert.equal(v.resetAt, '2026-11-28T08:00:00.000Z');
+      assert.ok(ms < 250, `${ms.toFixed(0)} ms`);
+    }
+  });
+});

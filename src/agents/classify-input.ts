@@ -1,4 +1,5 @@
 import { classify } from '../core/classify.js';
+import { isCalendarInstant } from '../core/max-wait.js';
 import type { StopReasonKind } from '../core/stop-reason.js';
 import { parseStopText } from '../core/stop-text.js';
 import { claudeEvidence } from './claude-code/evidence.js';
@@ -34,13 +35,16 @@ export function classifyInput(
 ): ClassifyVerdict {
   const trimmed = input.trim();
   const single = parseJson(trimmed);
-  if (single !== undefined) return judgeValue(single, now, zone, agent) ?? none('json');
-  const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
-  const parsed = lines.map((l) => parseJson(l.trim()));
+  if (single !== undefined) return judgeValue(single, trimmed, now, zone, agent) ?? none('json');
+  const lines = trimmed
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const parsed = lines.map((l) => parseJson(l));
   if (lines.length > 1 && parsed.every((p) => p !== undefined)) {
     // The last line about how a turn ended decides: a limit followed by a completed turn is no stop.
-    for (const value of parsed.reverse()) {
-      const verdict = judgeValue(value, now, zone, agent);
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const verdict = judgeValue(parsed[i], lines[i] ?? '', now, zone, agent);
       if (verdict !== undefined) return verdict;
     }
     return none('jsonl');
@@ -48,9 +52,14 @@ export function classifyInput(
   return judgeText(trimmed, now, zone, 'text');
 }
 
-/** A verdict, or undefined when the value says nothing about how a turn ended. */
+/**
+ * A verdict, or undefined when the value says nothing about how a turn ended. `json` is the text
+ * the value was parsed from: what the text patterns read, rather than a re-serialisation, which
+ * recursed once per level and overflowed the stack on input nested a few thousand deep.
+ */
 function judgeValue(
   value: unknown,
+  json: string,
   now: number,
   zone: string,
   agent: ClassifyAgent,
@@ -75,7 +84,7 @@ function judgeValue(
     const reason = stop.reason === 'unknown' && auth ? 'auth_error' : stop.reason;
     return verdict(reason, stop.resetAt, now, stop.resetSource ?? 'agent-error', stop.detail);
   }
-  const fromText = judgeText(JSON.stringify(value), now, zone, 'json');
+  const fromText = judgeText(json, now, zone, 'json');
   return fromText.reason === 'none' ? undefined : fromText;
 }
 
@@ -92,7 +101,7 @@ function judgeClaude(
     judged.resetAt,
     now,
     judged.resetSource === undefined ? source : `${source}:${judged.resetSource}`,
-    stop.text.trim() === '' ? judged.detail : stop.text.trim(),
+    stop.text.trim() === '' ? judged.detail : withNote(stop.text.trim(), judged.clampNote),
   );
 }
 
@@ -108,8 +117,13 @@ function judgeText(text: string, now: number, zone: string, format: string): Cla
     read.resetAt,
     now,
     read.source === undefined ? format : `${format}:${read.source}`,
-    read.evidence ?? '',
+    withNote(read.evidence ?? '', read.clampNote),
   );
+}
+
+/** The evidence, and that its reset was clamped when it was (the detail of a stop says so). */
+function withNote(evidence: string, clampNote: string | undefined): string {
+  return clampNote === undefined ? evidence : `${evidence}; ${clampNote}`;
 }
 
 function verdict(
@@ -119,10 +133,12 @@ function verdict(
   source: string,
   evidence: string,
 ): ClassifyVerdict {
+  // The core bounds every reset; one that is still no instant is reported as none, never thrown.
+  const at = resetAt !== undefined && isCalendarInstant(resetAt) ? resetAt : undefined;
   return {
     reason,
-    resetAt: resetAt === undefined ? null : new Date(resetAt).toISOString(),
-    waitSeconds: resetAt === undefined ? null : Math.max(0, Math.round((resetAt - now) / 1000)),
+    resetAt: at === undefined ? null : new Date(at).toISOString(),
+    waitSeconds: at === undefined ? null : Math.max(0, Math.round((at - now) / 1000)),
     source,
     evidence,
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classify } from './classify.js';
+import { MAX_WAIT_MS } from './max-wait.js';
 import type { AgentErrorEvidence, StopEvidence, StopReasonKind } from './stop-reason.js';
 
 const NOW = Date.parse('2026-11-27T22:00:00Z');
@@ -77,14 +78,24 @@ describe('classify', () => {
       Date.parse('2026-11-28T13:45:00Z'),
     ],
     [
-      'weekly banner with a date: next year, not tomorrow',
+      'weekly banner with a date: next year, not tomorrow (so clamped to the maximum wait)',
       failed({
         name: 'APIError',
         statusCode: 429,
         message: "You've hit your weekly limit · resets Mar 2, 8am (Asia/Tokyo)",
       }),
       'rate_limit',
-      Date.parse('2027-03-01T23:00:00Z'),
+      NOW + MAX_WAIT_MS,
+    ],
+    [
+      'weekly banner with a date within the maximum wait',
+      failed({
+        name: 'APIError',
+        statusCode: 429,
+        message: "You've hit your weekly limit · resets Dec 2, 8am (Asia/Tokyo)",
+      }),
+      'rate_limit',
+      Date.parse('2026-12-01T23:00:00Z'),
     ],
     [
       'Codex body: resets_at in the body wins over prose in the message',
@@ -226,5 +237,147 @@ describe('classify', () => {
     ];
     for (const [error, source] of sources)
       assert.equal(classify(failed(error), NOW).resetSource, source);
+  });
+});
+
+describe('classify: stated resets are bounded by MAX_WAIT_MS', () => {
+  const clamped =
+    /; reset [\d,.]+ days away clamped to the 31-day maximum$|; reset more than 10\^15 days away clamped to the 31-day maximum$/;
+  // [case, error, reset source]: each once made `new Date(resetAt).toISOString()` throw.
+  const table: [string, AgentErrorEvidence, string][] = [
+    [
+      'try again in 9999999999999m',
+      { name: 'APIError', statusCode: 429, message: 'Rate limited. Try again in 9999999999999m.' },
+      'message:relative',
+    ],
+    [
+      'a StopFailure hook text (Claude Code says rate_limit)',
+      { name: 'ClaudeCode:rate_limit', kind: 'rate_limit', message: 'try again in 9999999999999m' },
+      'message:relative',
+    ],
+    [
+      'a 400-digit retry in seconds',
+      { name: 'APIError', statusCode: 429, message: `retry in ${'9'.repeat(400)}s` },
+      'message:relative',
+    ],
+    [
+      'resets_at with 26 digits in a body',
+      {
+        name: 'APIError',
+        statusCode: 429,
+        body: '{"error":{"resets_at":99999999999999999999999999}}',
+      },
+      'message:resets_at',
+    ],
+    [
+      'retry-after 1e300',
+      { name: 'APIError', statusCode: 429, headers: { 'retry-after': '1e300' } },
+      'retry-after',
+    ],
+    [
+      'retry-after-ms 1e400 (Infinity)',
+      { name: 'APIError', statusCode: 429, headers: { 'retry-after-ms': '1e400' } },
+      'retry-after-ms',
+    ],
+    [
+      'x-ratelimit-reset with 20 digits',
+      {
+        name: 'APIError',
+        statusCode: 429,
+        headers: { 'x-ratelimit-reset': '99999999999999999999' },
+      },
+      'x-ratelimit-reset',
+    ],
+    [
+      'anthropic unified reset with 20 digits',
+      {
+        name: 'APIError',
+        statusCode: 429,
+        headers: { 'anthropic-ratelimit-unified-reset': '99999999999999999999' },
+      },
+      'anthropic-ratelimit-unified-reset',
+    ],
+    [
+      'OpenAI duration of 10^20 hours',
+      {
+        name: 'APIError',
+        statusCode: 429,
+        headers: { 'x-ratelimit-reset-tokens': `1${'0'.repeat(20)}h` },
+      },
+      'x-ratelimit-reset-tokens',
+    ],
+    [
+      'a structured resetsAt of Infinity',
+      { name: 'ClaudeCode:rate_limit', kind: 'rate_limit', resetAt: Infinity },
+      'resetsAt',
+    ],
+    [
+      'a structured resetsAt past the calendar',
+      { name: 'ClaudeCode:rate_limit', kind: 'rate_limit', resetAt: 1e303 },
+      'resetsAt',
+    ],
+    [
+      'a legacy epoch in the year 2286',
+      { name: 'APIError', message: 'Claude AI usage limit reached|9999999999999' },
+      'message:legacy-epoch',
+    ],
+  ];
+  for (const [name, error, source] of table) {
+    it(name, () => {
+      const stop = classify(failed(error), NOW, 'UTC');
+      assert.equal(stop.reason, 'rate_limit');
+      assert.equal(stop.resetAt, NOW + MAX_WAIT_MS);
+      assert.equal(stop.resetSource, source);
+      assert.match(stop.detail, clamped);
+      assert.equal(stop.detail.endsWith(`; ${stop.clampNote ?? 'missing'}`), true);
+      assert.doesNotThrow(() => new Date(stop.resetAt ?? NaN).toISOString());
+    });
+  }
+
+  it('the detail says how far the stated reset was', () => {
+    const stop = classify(
+      failed({ name: 'APIError', statusCode: 429, message: 'try again in 9999999999999m' }),
+      NOW,
+      'UTC',
+    );
+    assert.equal(
+      stop.detail,
+      'APIError 429: try again in 9999999999999m; reset 6,944,444,444 days away clamped to the 31-day maximum',
+    );
+  });
+
+  it('NaN, -Infinity and a past structured reset: no reset, now, and as stated', () => {
+    const at = (resetAt: number) =>
+      classify(failed({ name: 'X', kind: 'rate_limit', resetAt }), NOW, 'UTC').resetAt;
+    assert.equal(at(NaN), undefined);
+    assert.equal(at(-Infinity), NOW);
+    assert.equal(at(NOW - 60_000), NOW - 60_000);
+  });
+
+  it('a reset within the maximum is neither moved nor annotated', () => {
+    const stop = classify(
+      failed({
+        name: 'APIError',
+        statusCode: 429,
+        headers: { 'retry-after': String(30 * 86_400) },
+      }),
+      NOW,
+      'UTC',
+    );
+    assert.equal(stop.resetAt, NOW + 30 * 86_400_000);
+    assert.equal(stop.clampNote, undefined);
+    assert.doesNotMatch(stop.detail, /clamped/);
+  });
+
+  it('a `now` that is no instant: no reset, no throw', () => {
+    for (const now of [NaN, Infinity, 1e300]) {
+      const stop = classify(
+        failed({ name: 'APIError', statusCode: 429, message: 'try again in 5m' }),
+        now,
+        'UTC',
+      );
+      assert.equal(stop.reason, 'rate_limit');
+      assert.equal(stop.resetAt, undefined);
+    }
   });
 });

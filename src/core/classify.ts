@@ -1,5 +1,6 @@
+import { boundReset } from './max-wait.js';
 import { resetFromHeaders } from './reset-headers.js';
-import { parseStopText, readResetFromText } from './stop-text.js';
+import { parseStopText, readResetFromText, type StopText } from './stop-text.js';
 import type {
   AgentErrorEvidence,
   StopEvidence,
@@ -53,20 +54,22 @@ function classifyError(
 ): StopReason {
   const text = `${error.name} ${error.message ?? ''} ${error.body ?? ''}`;
   const prose = `${error.message ?? ''}\n${error.body ?? ''}`;
-  const said = parseStopText(prose, now, zone).kind;
-  // Structured headers first; the message text only when they say nothing.
+  const read = parseStopText(prose, now, zone);
+  const said = read.kind;
   const withReset = (reason: StopReasonKind, detail: string): StopReason => {
-    if (error.resetAt !== undefined) {
-      return { reason, detail, evidence, resetAt: error.resetAt, resetSource: 'resetsAt' };
-    }
-    const reset = error.headers ? resetFromHeaders(error.headers, now) : undefined;
-    if (reset !== undefined) {
-      return { reason, detail, evidence, resetAt: reset.resetAt, resetSource: reset.source };
-    }
-    const read = readResetFromText(prose, now, zone);
-    return read === undefined
-      ? { reason, detail, evidence }
-      : { reason, detail, evidence, resetAt: read.resetAt, resetSource: `message:${read.source}` };
+    const reset = statedReset(error, read, prose, now, zone);
+    // The one place a stated reset becomes the stop's: bounded here whatever its reader did.
+    const bounded = reset === undefined ? undefined : boundReset(reset.resetAt, now);
+    if (reset === undefined || bounded === undefined) return { reason, detail, evidence };
+    const note = bounded.clampNote ?? reset.clampNote;
+    return {
+      reason,
+      detail: note === undefined ? detail : `${detail}; ${note}`,
+      evidence,
+      resetAt: bounded.resetAt,
+      resetSource: reset.source,
+      ...(note === undefined ? {} : { clampNote: note }),
+    };
   };
   const what = `${error.name}${error.statusCode === undefined ? '' : ` ${error.statusCode}`}`;
 
@@ -101,6 +104,36 @@ function classifyError(
     detail: `${what}: ${error.message ?? 'unrecognised error'}`,
     evidence,
   };
+}
+
+/**
+ * Structured fields first (the agent's own `resetsAt`, then response headers); the message text
+ * only when they say nothing. Readers bound their own readings; `resetsAt` arrives as any number.
+ */
+function statedReset(
+  error: AgentErrorEvidence,
+  read: StopText,
+  prose: string,
+  now: number,
+  zone: string,
+): { resetAt: number; source: string; clampNote?: string | undefined } | undefined {
+  if (error.resetAt !== undefined && !Number.isNaN(error.resetAt)) {
+    return { resetAt: error.resetAt, source: 'resetsAt' };
+  }
+  const header = error.headers ? resetFromHeaders(error.headers, now) : undefined;
+  if (header !== undefined) return header;
+  // parseStopText has already read the reset of a text that states a limit.
+  const fromText =
+    read.kind === 'rate_limit' || read.kind === 'overloaded'
+      ? read
+      : readResetFromText(prose, now, zone);
+  return fromText?.resetAt === undefined
+    ? undefined
+    : {
+        resetAt: fromText.resetAt,
+        source: `message:${fromText.source ?? 'text'}`,
+        clampNote: fromText.clampNote,
+      };
 }
 
 function systemZone(): string {

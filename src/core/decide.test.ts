@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffMs, decide, type Decision, type ResumePolicy } from './decide.js';
+import { MAX_WAIT_MS } from './max-wait.js';
 import type { StopReason, StopReasonKind } from './stop-reason.js';
 
 const NOW = Date.parse('2026-11-27T22:00:00Z');
@@ -104,5 +105,61 @@ describe('backoffMs', () => {
     assert.equal(backoffMs(1, POLICY, 0), 45_000);
     assert.equal(backoffMs(1, POLICY, 0.999999), 75_000);
     assert.equal(backoffMs(20, POLICY, 0.5), 1_800_000);
+  });
+});
+
+describe('decide: any input gives a finite, bounded dueAt or none', () => {
+  const bounded = (decision: Decision, now = NOW) => {
+    if (!('dueAt' in decision)) return;
+    assert.ok(Number.isFinite(decision.dueAt), String(decision.dueAt));
+    assert.ok(decision.dueAt <= now + 2 * MAX_WAIT_MS, String(decision.dueAt - now));
+    assert.ok(Number.isSafeInteger(decision.attempt) && decision.attempt >= 1);
+    assert.doesNotThrow(() => new Date(decision.dueAt).toISOString());
+  };
+
+  it('a reset past the calendar is clamped, not thrown on', () => {
+    for (const resetAt of [1e20, Infinity, NOW + 9_999_999_999_999 * 60_000]) {
+      const decision = decide(stop('rate_limit', resetAt), { attempts: 0 }, POLICY, NOW, 0.5);
+      assert.deepEqual(summary(decision), ['resume_same', MAX_WAIT_MS + 30_000, 1]);
+    }
+    const before = decide(stop('rate_limit', -Infinity), { attempts: 0 }, POLICY, NOW, 0.5);
+    assert.deepEqual(summary(before), ['resume_same', 30_000, 1]);
+    const nan = decide(stop('rate_limit', NaN), { attempts: 0 }, POLICY, NOW, 0.5);
+    assert.deepEqual(summary(nan), ['resume_same', 90_000, 1], 'NaN reads as no reset: backoff');
+  });
+
+  it('attempt counts and policy extremes', () => {
+    const huge: ResumePolicy = {
+      marginMs: Infinity,
+      backoffBaseMs: Infinity,
+      backoffMaxMs: Infinity,
+      maxRetries: Infinity,
+    };
+    const nan: ResumePolicy = {
+      marginMs: NaN,
+      backoffBaseMs: NaN,
+      backoffMaxMs: NaN,
+      maxRetries: 3,
+    };
+    for (const policy of [POLICY, huge, nan]) {
+      for (const attempts of [0, 2, 1e6, 1e300, Infinity, NaN, -1]) {
+        for (const s of [stop('rate_limit'), stop('overloaded', 1e20), stop('crash')]) {
+          bounded(decide(s, { attempts }, policy, NOW, 0.5));
+        }
+      }
+    }
+    assert.equal(decide(stop('rate_limit'), { attempts: NaN }, POLICY, NOW, 0.5).action, 'give_up');
+    assert.equal(
+      decide(stop('rate_limit'), { attempts: 1e300 }, huge, NOW, 0.5).action,
+      'give_up',
+      'an attempt number that is no safe integer is not scheduled',
+    );
+  });
+
+  it('a `now` that is no instant schedules nothing', () => {
+    for (const now of [NaN, Infinity, 1e300]) {
+      const decision = decide(stop('rate_limit', NOW + 1000), { attempts: 0 }, POLICY, now, 0.5);
+      assert.equal(decision.action, 'none');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { StopReason } from './stop-reason.js';
 import { jitteredBackoffMs } from './backoff.js';
+import { MAX_WAIT_MS, boundReset, isCalendarInstant } from './max-wait.js';
 
 /** The knobs of `[resume]`, in milliseconds. */
 export interface ResumePolicy {
@@ -31,7 +32,9 @@ export type Decision =
 
 /**
  * What to do about a stop. Pure: `now` and `jitter` (uniform in [0, 1)) are given, so the same
- * inputs always give the same decision and tests need no fake timers.
+ * inputs always give the same decision and tests need no fake timers. Total: whatever the numbers
+ * (a reset past the calendar, a NaN attempt count, an infinite margin), a `dueAt` is a calendar
+ * instant at most `MAX_WAIT_MS` plus the margin away, or there is no `dueAt`.
  */
 export function decide(
   stop: StopReason,
@@ -40,30 +43,39 @@ export function decide(
   now: number,
   jitter: number,
 ): Decision {
-  const attempt = history.attempts + 1;
+  if (!isCalendarInstant(now)) {
+    return { action: 'none', why: `${stop.reason}: the clock reading ${now} is no instant` };
+  }
+  const attempts = attemptsSoFar(history.attempts);
+  const attempt = attempts + 1;
+  const maxRetries = Number.isNaN(policy.maxRetries) ? 0 : policy.maxRetries;
+  const marginMs = Number.isNaN(policy.marginMs)
+    ? 0
+    : Math.min(MAX_WAIT_MS, Math.max(0, policy.marginMs));
   const act = (
     action: 'resume_same' | 'new_session' | 'restart_agent_then_resume',
     dueAt: number,
     why: string,
   ): Decision =>
-    attempt > policy.maxRetries
+    !Number.isSafeInteger(attempt) || attempt > maxRetries
       ? {
           action: 'give_up',
-          why: `${stop.reason}: ${history.attempts} attempts failed; giving up (max_retries ${policy.maxRetries})`,
+          why: `${stop.reason}: ${attempts} attempts failed; giving up (max_retries ${maxRetries})`,
         }
       : { action, dueAt, attempt, why };
-  const backoffAt = now + backoffMs(attempt, policy, jitter) + policy.marginMs;
+  const backoffAt = now + backoffMs(attempt, policy, jitter) + marginMs;
+  const reset = stop.resetAt === undefined ? undefined : boundReset(stop.resetAt, now);
 
   switch (stop.reason) {
     case 'rate_limit':
     case 'overloaded': {
-      if (stop.resetAt !== undefined) {
+      if (reset !== undefined) {
         // Never earlier than the provider said, whatever the attempt number.
-        const dueAt = Math.max(stop.resetAt, now) + policy.marginMs;
+        const dueAt = Math.max(reset.resetAt, now) + marginMs;
         return act(
           'resume_same',
           dueAt,
-          `${stop.reason}: resets at ${iso(stop.resetAt)} (${stop.resetSource ?? 'evidence'})`,
+          `${stop.reason}: resets at ${iso(reset.resetAt)} (${stop.resetSource ?? 'evidence'})`,
         );
       }
       return act(
@@ -95,5 +107,11 @@ export function backoffMs(attempt: number, policy: ResumePolicy, jitter: number)
 }
 
 function iso(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  return isCalendarInstant(epochMs) ? new Date(epochMs).toISOString() : String(epochMs);
+}
+
+/** Attempts already made: a count, so negative is none; NaN or +Infinity means too many. */
+function attemptsSoFar(attempts: number): number {
+  if (Number.isNaN(attempts)) return Infinity;
+  return Math.max(0, Math.floor(attempts));
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_WAIT_MS } from './max-wait.js';
 import { goDurationMs, resetFromHeaders } from './reset-headers.js';
 
 const NOW = Date.parse('2026-11-27T22:00:00Z');
@@ -62,5 +63,34 @@ describe('goDurationMs', () => {
     assert.equal(goDurationMs('6m0s'), 360_000);
     assert.equal(goDurationMs('6 minutes'), undefined);
     assert.equal(goDurationMs(''), undefined);
+  });
+});
+
+describe('resetFromHeaders: absurd numbers are bounded by MAX_WAIT_MS', () => {
+  // prettier-ignore
+  const table: [string, Record<string, string>, number | undefined, boolean][] = [
+    ['retry-after 1e300', { 'retry-after': '1e300' }, NOW + MAX_WAIT_MS, true],
+    ['retry-after Infinity', { 'retry-after': 'Infinity' }, NOW + MAX_WAIT_MS, true],
+    ['retry-after-ms with 400 digits', { 'retry-after-ms': '9'.repeat(400) }, NOW + MAX_WAIT_MS, true],
+    ['x-ratelimit-reset with 20 digits (epoch seconds)', { 'x-ratelimit-reset': '99999999999999999999' }, NOW + MAX_WAIT_MS, true],
+    ['x-ratelimit-reset far negative: already reset', { 'x-ratelimit-reset': '-1e300' }, NOW, false],
+    ['anthropic unified reset with 20 digits', { 'anthropic-ratelimit-unified-reset': '99999999999999999999' }, NOW + MAX_WAIT_MS, true],
+    ['an RFC 3339 reset in the year 9999', { 'anthropic-ratelimit-tokens-reset': '9999-12-31T00:00:00Z' }, NOW + MAX_WAIT_MS, true],
+    ['a Go duration of 10^20 hours', { 'x-ratelimit-reset-requests': `1${'0'.repeat(20)}h` }, NOW + MAX_WAIT_MS, true],
+    ['retry-after NaN falls through', { 'retry-after': 'NaN' }, undefined, false],
+    ['retry-after -Infinity falls through', { 'retry-after': '-Infinity' }, undefined, false],
+    ['30 days is within the maximum', { 'retry-after': String(30 * 86_400) }, NOW + 30 * 86_400_000, false],
+  ];
+  for (const [name, headers, resetAt, clamped] of table) {
+    it(name, () => {
+      const got = resetFromHeaders(headers, NOW);
+      assert.equal(got?.resetAt, resetAt);
+      assert.equal(got?.clampNote !== undefined, clamped, got?.clampNote);
+      if (got !== undefined) assert.doesNotThrow(() => new Date(got.resetAt).toISOString());
+    });
+  }
+
+  it('a `now` that is no instant: no reset', () => {
+    assert.equal(resetFromHeaders({ 'retry-after': '5' }, NaN), undefined);
   });
 });

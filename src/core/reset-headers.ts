@@ -1,3 +1,5 @@
+import { boundReset } from './max-wait.js';
+
 /**
  * Reads a reset instant from a failed provider call's response headers. Pure: `now` is given.
  * Order of trust follows what the agents themselves honour: retry-after-ms, then retry-after
@@ -5,19 +7,30 @@
  * reset headers exist the latest instant wins: resuming before every window has reset fails again.
  */
 export interface HeaderReset {
+  /** Epoch ms, bounded: never after `now + MAX_WAIT_MS`. */
   readonly resetAt: number;
   readonly source: string;
+  /** Set when the header stated a reset further away than `MAX_WAIT_MS`. */
+  readonly clampNote?: string | undefined;
 }
 
 type Headers = Readonly<Record<string, string>>;
 
 export function resetFromHeaders(headers: Headers, now: number): HeaderReset | undefined {
-  const ms = finite(headers['retry-after-ms']);
+  const stated = statedReset(headers, now);
+  if (stated === undefined) return undefined;
+  const bounded = boundReset(stated.resetAt, now);
+  return bounded === undefined ? undefined : { source: stated.source, ...bounded };
+}
+
+/** As the headers state it: possibly past the calendar (`retry-after: 1e300`), never NaN. */
+function statedReset(headers: Headers, now: number): HeaderReset | undefined {
+  const ms = numeric(headers['retry-after-ms']);
   if (ms !== undefined && ms >= 0) return { resetAt: now + ms, source: 'retry-after-ms' };
 
   const retryAfter = headers['retry-after']?.trim();
   if (retryAfter !== undefined && retryAfter !== '') {
-    const seconds = finite(retryAfter);
+    const seconds = numeric(retryAfter);
     if (seconds !== undefined && seconds >= 0) {
       return { resetAt: now + seconds * 1000, source: 'retry-after' };
     }
@@ -47,21 +60,22 @@ function providerReset(name: string, value: string, now: number): number | undef
   }
   // Generic: epoch seconds when it looks like one, else seconds from now.
   if (name === 'x-ratelimit-reset') {
-    const n = finite(value);
+    const n = numeric(value);
     if (n === undefined) return undefined;
     return n > 1e9 ? n * 1000 : now + n * 1000;
   }
   return undefined;
 }
 
-function finite(value: string | undefined): number | undefined {
+/** A number, or +Infinity for one too large for a double ("1e400", 400 digits); never NaN. */
+function numeric(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
+  return Number.isNaN(n) || n === -Infinity ? undefined : n;
 }
 
 function epochSeconds(value: string): number | undefined {
-  const n = finite(value);
+  const n = numeric(value);
   return n !== undefined && n > 0 ? n * 1000 : undefined;
 }
 

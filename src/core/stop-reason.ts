@@ -57,6 +57,12 @@ export interface StopReason {
   readonly resetAt?: number | undefined;
   /** Where `resetAt` came from, for the audit log and `palingenesis classify`. */
   readonly resetSource?: string | undefined;
+  /**
+   * Set when the evidence stated a reset further away than `MAX_WAIT_MS` and `resetAt` was
+   * clamped to it, e.g. "reset 6,944,444,444 days away clamped to the 31-day maximum". `detail`
+   * ends with it too.
+   */
+  readonly clampNote?: string | undefined;
   /** A short human explanation. */
   readonly detail: string;
   readonly evidence: StopEvidence;

@@ -4,23 +4,30 @@
  * `…limit reached|<epoch>` banner. Pure: `now` is given. These are trusted over prose.
  */
 export interface ResetReading {
-  /** Epoch ms. */
+  /**
+   * Epoch ms as stated: may lie past the calendar (+Infinity for a 400-digit number) until
+   * `readResetFromText` bounds it with `boundReset`; never NaN.
+   */
   readonly resetAt: number;
   /** Which form was read, e.g. `resets_at`, `legacy-epoch`, `clock-time`. */
   readonly source: string;
   /** The fragment it was read from. */
   readonly evidence: string;
+  /** Set once bounded, when the stated reset was further away than `MAX_WAIT_MS`. */
+  readonly clampNote?: string | undefined;
 }
 
 // A JSON key, its quotes possibly escaped (`\"resets_at\":`) when the body sits inside a string.
 const key = (names: string) => String.raw`\\?"(${names})\\?"\s*:\s*\\?"?`;
-const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
+// With an exponent: a JSON body read as text may say `1.7958312e9`, or `1e400` (+Infinity).
+const NUMBER = String.raw`(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)`;
 const ISO_INSTANT = String.raw`(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))`;
 const HTTP_DATE = String.raw`([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)`;
 
 /** Absolute instants: Anthropic `resetsAt`, Codex `resets_at` (epoch seconds, sometimes ms or ISO). */
 const EPOCH_FIELD = new RegExp(
-  `${key('resets_at|resetsAt|reset_at|resetAt')}(?:${NUMBER}|${ISO_INSTANT})`,
+  // An instant first, and a number only when no date follows: "2026-11-28T…" is not 2026 s.
+  `${key('resets_at|resetsAt|reset_at|resetAt')}(?:${ISO_INSTANT}|${NUMBER}(?![\\d.:-]))`,
   'g',
 );
 /** Codex `resets_in_seconds`, and the `retry_after` seconds some gateways put in bodies. */
@@ -41,10 +48,11 @@ const LEGACY = /\blimit reached\|(\d{9,13})\b/gi;
 export function fieldReadings(text: string, now: number): ResetReading[] {
   const out: ResetReading[] = [];
   const add = (resetAt: number | undefined, source: string, evidence: string) => {
-    if (resetAt !== undefined && Number.isFinite(resetAt)) out.push({ resetAt, source, evidence });
+    // A huge stated number stays (as +Infinity at worst): the bound clamps it and says so.
+    if (resetAt !== undefined && !Number.isNaN(resetAt)) out.push({ resetAt, source, evidence });
   };
   for (const m of text.matchAll(EPOCH_FIELD)) {
-    const [evidence, name = '', epoch, iso] = m;
+    const [evidence, name = '', iso, epoch] = m;
     add(epoch === undefined ? parseIso(iso) : epochMs(Number(epoch)), name, evidence);
   }
   for (const [evidence, name = '', seconds] of text.matchAll(SECONDS_FIELD)) {

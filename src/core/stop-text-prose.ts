@@ -33,19 +33,41 @@ const UNITS: readonly (readonly [RegExp, number])[] = [
   [/^(?:ms|milliseconds?)$/, 1],
 ];
 
+/**
+ * At most this many distinct phrases of each form are read, the last ones in the text. Each
+ * wall-time reading costs calendar work (a fraction of a ms); a pane full of one repeated
+ * banner is thousands of identical phrases, and a real message states two or three resets.
+ */
+const MAX_PHRASES = 16;
+
 export function proseReadings(text: string, now: number, zone: string): ResetReading[] {
   const out: ResetReading[] = [];
-  for (const [evidence, day, time = '', named] of text.matchAll(AT_PHRASE)) {
+  for (const [evidence, day, time = '', named] of lastDistinct(text.matchAll(AT_PHRASE))) {
     const reading = readAt(day, time, named, now, zone);
     if (reading !== undefined) out.push({ ...reading, evidence: evidence.trim() });
   }
-  for (const [evidence, parts = ''] of text.matchAll(IN_PHRASE)) {
+  for (const [evidence, parts = ''] of lastDistinct(text.matchAll(IN_PHRASE))) {
     const waitMs = durationMs(parts);
     if (waitMs !== undefined) {
       out.push({ resetAt: now + waitMs, source: 'relative', evidence: evidence.trim() });
     }
   }
   return out;
+}
+
+/** The last `MAX_PHRASES` distinct matches (by their text), in text order. */
+function lastDistinct(matches: Iterable<RegExpExecArray>): RegExpExecArray[] {
+  const byText = new Map<string, RegExpExecArray>();
+  for (const m of matches) {
+    // Re-inserting moves a repeated phrase to the end: the map stays in order of last sighting.
+    byText.delete(m[0]);
+    byText.set(m[0], m);
+    if (byText.size > MAX_PHRASES) {
+      const first = byText.keys().next();
+      if (first.done !== true) byText.delete(first.value);
+    }
+  }
+  return [...byText.values()];
 }
 
 function readAt(

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Settings } from 'luxon';
 import { parseStopText } from './stop-text.js';
 import { parseDay, parseTime, durationMs } from './stop-text-prose.js';
+import { nextDateTime } from './stop-text-time.js';
 
 /**
  * DST and clock edges, in real zones. Rule: a stop message is only ever a lower bound, so a wall
@@ -110,6 +111,26 @@ describe('durationMs', () => {
   for (const [text, expected] of table) {
     it(text, () => {
       assert.equal(durationMs(text), expected);
+    });
+  }
+});
+
+describe('nextDateTime (unbounded: parseStopText clamps to MAX_WAIT_MS afterwards)', () => {
+  // prettier-ignore
+  const table: [string, [number, number], string, string][] = [
+    ['Mar 2 read in November is next year’s', [3, 2], '2026-11-27T22:00:00Z', '2027-03-01T23:00:00Z'],
+    ['Aug 3 read in November is next year’s', [8, 3], '2026-11-27T22:00:00Z', '2027-08-02T23:00:00Z'],
+    ['Feb 29 read in 2026 is 2028’s', [2, 29], '2026-11-27T22:00:00Z', '2028-02-28T23:00:00Z'],
+  ];
+  for (const [name, [month, day], now, expected] of table) {
+    it(name, () => {
+      const got = nextDateTime(
+        { month, day },
+        { hour: 8, minute: 0 },
+        'Asia/Tokyo',
+        Date.parse(now),
+      );
+      assert.equal(iso(got), iso(Date.parse(expected)));
     });
   }
 });

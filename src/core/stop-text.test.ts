@@ -34,10 +34,11 @@ const claude: Row[] = [
   { text: "You've hit your limit · resets 12pm (UTC)", kind: 'rate_limit', resetAt: '2026-11-28T12:00:00Z' },
   { text: "You've hit your limit · resets 4:20am (Europe/Madrid)", kind: 'rate_limit', resetAt: '2026-11-28T03:20:00Z' },
   { text: 'Weekly limit reached ∙ resets 16:20', zone: 'UTC', kind: 'rate_limit', resetAt: '2026-11-28T16:20:00Z' },
-  { text: "You've hit your weekly limit · resets Mar 2, 8am (Asia/Tokyo)", kind: 'rate_limit', resetAt: '2027-03-01T23:00:00Z', source: 'date-time' },
+  // Next year's Mar 2 (stop-text-time.test.ts reads it unbounded): past the maximum wait, so clamped.
+  { text: "You've hit your weekly limit · resets Mar 2, 8am (Asia/Tokyo)", kind: 'rate_limit', resetAt: 31 * 24 * HOUR, source: 'date-time' },
   { text: "You've hit your weekly limit · resets Mar 2 at 8am (Asia/Tokyo)", now: '2026-02-27T00:00:00Z', kind: 'rate_limit', resetAt: '2026-03-01T23:00:00Z', source: 'date-time' },
-  { text: "You've hit your weekly limit · resets Aug 3, 7am (Europe/Berlin)", kind: 'rate_limit', resetAt: '2027-08-03T05:00:00Z' },
-  { text: "You've hit your weekly limit · resets Aug 3 at 7am (Europe/Berlin)", now: '2026-07-01T00:00:00Z', kind: 'rate_limit', resetAt: '2026-08-03T05:00:00Z' },
+  { text: "You've hit your weekly limit · resets Aug 3, 7am (Europe/Berlin)", kind: 'rate_limit', resetAt: 31 * 24 * HOUR },
+  { text: "You've hit your weekly limit · resets Aug 3 at 7am (Europe/Berlin)", now: '2026-07-10T00:00:00Z', kind: 'rate_limit', resetAt: '2026-08-03T05:00:00Z' },
   { text: "You've hit your weekly limit · resets Jan 2, 9am (UTC)", now: '2026-12-30T12:00:00Z', kind: 'rate_limit', resetAt: '2027-01-02T09:00:00Z' },
   { text: "You're out of extra usage · resets 4pm (Europe/London)\n  ⎿  /extra-usage to keep going, or wait for the reset", now: '2026-11-27T12:00:00Z', kind: 'rate_limit', resetAt: '2026-11-27T16:00:00Z' },
   { text: 'Agent "reviewer" failed: Agent terminated early due to an API error: You\'ve hit your limit · resets 11pm (UTC)', kind: 'rate_limit', resetAt: '2026-11-27T23:00:00Z' },
@@ -191,5 +192,110 @@ describe('parseStopText properties', () => {
       const { now, got } = read(row);
       if (got.source === 'clock-time') assert.ok((got.resetAt ?? 0) - now <= 25 * HOUR, row.text);
     }
+  });
+});
+
+describe('parseStopText: absurd resets are clamped to MAX_WAIT_MS and say so', () => {
+  const now = Date.parse(NOW);
+  // prettier-ignore
+  const table: [string, string][] = [
+    ['Rate limit exceeded, try again in 9999999999999m', 'relative'],
+    [`Rate limit exceeded, retry in ${'9'.repeat(400)} seconds`, 'relative'],
+    ['Claude AI usage limit reached|9999999999999', 'legacy-epoch'],
+    ['usage_limit_reached "resets_at": 99999999999999999999999999', 'resets_at'],
+    ['RESOURCE_EXHAUSTED "retryDelay": "99999999999999999999999s"', 'retryDelay'],
+    ['429 Too Many Requests\nretry-after: 99999999999999999999', 'retry-after'],
+    ["You've hit your weekly limit · resets Mar 2, 9999 at 8am (UTC)", 'absolute'],
+  ];
+  for (const [text, source] of table) {
+    it(JSON.stringify(text).slice(0, 80), () => {
+      const got = parseStopText(text, now, 'UTC');
+      assert.equal(got.kind, 'rate_limit');
+      assert.equal(got.resetAt, now + 31 * 24 * HOUR);
+      assert.equal(got.source, source);
+      assert.match(got.clampNote ?? '', /^reset .+ days away clamped to the 31-day maximum$/);
+      assert.doesNotThrow(() => new Date(got.resetAt ?? NaN).toISOString());
+    });
+  }
+});
+
+describe('parseStopText: numbers in JSON bodies', () => {
+  const now = Date.parse(NOW);
+  // prettier-ignore
+  const table: [string, number][] = [
+    // Once read as 2026 epoch seconds (1970): the year before the dash.
+    ['{"error":{"type":"usage_limit_reached","resets_at":"2026-11-28T03:00:00Z"}}', Date.parse('2026-11-28T03:00:00Z')],
+    // JSON allows exponents; read as text the mantissa alone was 1795 s.
+    ['{"error":{"type":"usage_limit_reached","resets_at":1.7958312e9}}', 1_795_831_200_000],
+    ['{"error":{"type":"usage_limit_reached","resets_in_seconds":1.2E2}}', now + 120_000],
+  ];
+  for (const [text, resetAt] of table) {
+    it(text, () => {
+      const got = parseStopText(text, now, 'UTC');
+      assert.equal(got.kind, 'rate_limit');
+      assert.equal(got.resetAt, resetAt);
+    });
+  }
+});
+
+describe('parseStopText on long and repetitive text', () => {
+  const now = Date.parse(NOW);
+  const banner = "You've hit your limit · resets 8am\n";
+  const timed = (text: string) => {
+    const started = performance.now();
+    const got = parseStopText(text, now, 'UTC');
+    return { got, ms: performance.now() - started };
+  };
+
+  // Sanity bounds only (timing goals are benchmarks): before the fix 200 KB of banners took 1–3 s,
+  // and 100 KB of blank lines 20 s. Now each takes a few ms.
+  it('200 KB of one repeated banner', () => {
+    const { got, ms } = timed(banner.repeat(Math.ceil(200_000 / banner.length)));
+    assert.equal(got.kind, 'rate_limit');
+    assert.equal(got.resetAt, Date.parse('2026-11-28T08:00:00Z'));
+    assert.ok(ms < 250, `${ms.toFixed(0)} ms`);
+  });
+
+  it('whitespace-heavy text: blank lines, \\r, tabs', () => {
+    // Under the length that is cut (64 KB), so this exercises the patterns themselves: each line
+    // start once rescanned the rest of the text looking for a line that says only "Overloaded".
+    for (const ws of ['\n'.repeat(30_000), '\r'.repeat(30_000), ' \t\n'.repeat(10_000)]) {
+      const quiet = timed(`${ws}nothing to see\n${ws}`);
+      assert.equal(quiet.got.kind, 'none');
+      assert.ok(quiet.ms < 250, `${quiet.ms.toFixed(0)} ms`);
+      const loud = timed(`${ws}Overloaded\n${ws.slice(0, 100)}`);
+      assert.equal(loud.got.kind, 'overloaded');
+      assert.ok(loud.ms < 250, `${loud.ms.toFixed(0)} ms`);
+    }
+  });
+
+  it('a 1 MB single line and 60 KB of distinct reset phrases', () => {
+    assert.ok(timed('x'.repeat(1 << 20)).ms < 250);
+    const distinct = Array.from(
+      { length: 2000 },
+      (_, i) => `resets ${(i % 12) + 1}:${String(i % 60).padStart(2, '0')}am`,
+    );
+    const { got, ms } = timed(`usage limit reached\n${distinct.join('\n')}`);
+    assert.equal(got.kind, 'rate_limit');
+    assert.ok(ms < 250, `${ms.toFixed(0)} ms`);
+  });
+
+  it('a long text is read at its head and its tail', () => {
+    const filler = 'lorem ipsum dolor sit amet\n'.repeat(10_000);
+    const head = parseStopText(`Rate limit reached. Try again in 20s.\n${filler}`, now, 'UTC');
+    assert.deepEqual([head.kind, head.resetAt], ['rate_limit', now + 20_000]);
+    const tail = parseStopText(`${filler}You've hit your limit · resets 8am`, now, 'UTC');
+    assert.deepEqual([tail.kind, tail.resetAt], ['rate_limit', Date.parse('2026-11-28T08:00:00Z')]);
+    // The middle of a long text is not read.
+    assert.equal(parseStopText(`${filler}Rate limit reached\n${filler}`, now, 'UTC').kind, 'none');
+  });
+
+  it('the cut never glues a number to a unit from the other side', () => {
+    // No line break near either cut: the head ends with "3" and the tail starts with "m".
+    const head = ' usage limit reached, try again in 3'.padStart(16 * 1024, 'a ');
+    const tail = `m and then${' '.repeat(48 * 1024 - 10)}`;
+    const got = parseStopText(`${head}${'z'.repeat(10_000)}${tail}`, now, 'UTC');
+    assert.equal(got.kind, 'rate_limit');
+    assert.equal(got.resetAt, undefined, 'read as "3m"');
   });
 });

@@ -1,3 +1,4 @@
+import { boundReset } from './max-wait.js';
 import type { ResetReading } from './stop-text-fields.js';
 import { fieldReadings } from './stop-text-fields.js';
 import { proseReadings } from './stop-text-prose.js';
@@ -21,6 +22,8 @@ export interface StopText {
   readonly source?: string | undefined;
   /** The fragment of the text it was read from, for the audit log and `palingenesis classify`. */
   readonly evidence?: string | undefined;
+  /** Set when the stated reset was further away than `MAX_WAIT_MS` and `resetAt` was clamped. */
+  readonly clampNote?: string | undefined;
 }
 
 /**
@@ -60,7 +63,9 @@ const KINDS: readonly (readonly [StopTextKind, readonly RegExp[]])[] = [
   [
     'overloaded',
     [
-      /\boverloaded_error\b|\\?"Overloaded\\?"|\b529\b[^\n]{0,40}\bOverloaded\b|^\s*Overloaded\.?\s*$/m,
+      // A line that says only "Overloaded". Not `^\s*…$` with /m: `\s` crosses lines, which made
+      // every line start rescan the rest of a whitespace-heavy text (20 s for 100 KB of newlines).
+      /\boverloaded_error\b|\\?"Overloaded\\?"|\b529\b[^\n]{0,40}\bOverloaded\b|(?:^|\n)[^\S\n]*Overloaded\.?[^\S\n]*(?=\n|$)/,
       /\bmodel is (?:currently )?overloaded\b|\\?"type\\?"\s*:\s*\\?"api_error\\?"|\\?"status\\?"\s*:\s*\\?"UNAVAILABLE\\?"/i,
       /\bAPI Error:?\s*\(?(?:Repeated )?5\d\d\b|\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/i,
     ],
@@ -68,12 +73,12 @@ const KINDS: readonly (readonly [StopTextKind, readonly RegExp[]])[] = [
 ];
 
 export function parseStopText(text: string, now: number, zone: string): StopText {
-  const normal = normalise(text);
+  const normal = examined(text);
   for (const [kind, patterns] of KINDS) {
     const match = patterns.map((re) => re.exec(normal)).find((m) => m !== null);
     if (match === undefined) continue;
     if (kind !== 'rate_limit' && kind !== 'overloaded') return { kind, evidence: match[0].trim() };
-    const reset = readResetFromText(normal, now, zone);
+    const reset = resetFrom(normal, now, zone);
     return reset === undefined ? { kind, evidence: match[0].trim() } : { kind, ...reset };
   }
   return { kind: 'none' };
@@ -89,14 +94,43 @@ export function readResetFromText(
   now: number,
   zone: string,
 ): ResetReading | undefined {
-  const normal = normalise(text);
-  return latest(fieldReadings(normal, now)) ?? latest(proseReadings(normal, now, zone));
+  return resetFrom(examined(text), now, zone);
+}
+
+function resetFrom(normal: string, now: number, zone: string): ResetReading | undefined {
+  const read = latest(fieldReadings(normal, now)) ?? latest(proseReadings(normal, now, zone));
+  if (read === undefined) return undefined;
+  const bounded = boundReset(read.resetAt, now);
+  return bounded === undefined ? undefined : { ...read, ...bounded };
 }
 
 function latest(readings: readonly ResetReading[]): ResetReading | undefined {
   let best: ResetReading | undefined;
   for (const r of readings) if (best === undefined || r.resetAt > best.resetAt) best = r;
   return best;
+}
+
+/**
+ * How much of a long text is read: its head (an error's own message comes first, before a body or
+ * the assistant's last words) and its tail (a pane capture or log ends with the live banner).
+ * Bounds the work for any input; a real stop message is a few hundred characters.
+ */
+const TEXT_HEAD_CHARS = 16 * 1024;
+const TEXT_TAIL_CHARS = 48 * 1024;
+
+/**
+ * The part of `text` that is read, normalised. The cut falls on a line break when one is near,
+ * and the joint is a line of its own that no pattern reads through, so no phrase or number is
+ * glued together from both sides.
+ */
+function examined(text: string): string {
+  if (text.length <= TEXT_HEAD_CHARS + TEXT_TAIL_CHARS) return normalise(text);
+  const headEnd = text.lastIndexOf('\n', TEXT_HEAD_CHARS);
+  const tailCut = text.length - TEXT_TAIL_CHARS;
+  const tailStart = text.indexOf('\n', tailCut);
+  const head = text.slice(0, headEnd > TEXT_HEAD_CHARS / 2 ? headEnd : TEXT_HEAD_CHARS);
+  const tail = text.slice(tailStart !== -1 && tailStart < tailCut + 4096 ? tailStart : tailCut);
+  return normalise(`${head}\n\u2026\n${tail}`);
 }
 
 /** Claude Code writes `’` as often as `'`; nothing else needs folding (`\s` covers U+202F). */

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { EventOf } from '../core/events.js';
+import { isoInstant } from '../core/max-wait.js';
 
 /**
  * PURE: the attributes of a stop trace's spans, from the events that open and close them. One
@@ -77,5 +78,5 @@ export function partialAttributes(e: { sessionId: string }): Attributes {
 }
 
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return isoInstant(ms) ?? String(ms);
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isoInstant } from '../../core/max-wait.js';
 import { daemonStateCode, type ControlCommand } from '../../core/daemon-state.js';
 import type { SessionView } from '../../resume/live-sessions.js';
 import type { DaemonControl, DaemonInfo } from '../control.js';
@@ -51,11 +52,10 @@ export function sessionJson(s: SessionView): Record<string, unknown> {
         : {
             reason: s.lastStop.reason,
             detail: s.lastStop.detail,
-            at: new Date(s.lastStop.at).toISOString(),
-            resetAt:
-              s.lastStop.resetAt === undefined ? null : new Date(s.lastStop.resetAt).toISOString(),
+            at: isoInstant(s.lastStop.at),
+            resetAt: isoInstant(s.lastStop.resetAt),
           },
-    nextWakeAt: s.nextWakeAt === undefined ? null : new Date(s.nextWakeAt).toISOString(),
+    nextWakeAt: isoInstant(s.nextWakeAt),
     steps: s.steps ?? null,
   };
 }

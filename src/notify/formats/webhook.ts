@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import type { Channel } from '../../config/notifications-schema.js';
 import { judgeStatus, type HttpReply, type HttpRequest, type Outcome } from '../outcome.js';
 import { userAgent, type Envelope } from './envelope.js';
+import { isoInstant } from '../../core/max-wait.js';
 
 type WebhookChannel = Extract<Channel, { type: 'webhook' }>;
 
@@ -31,8 +32,7 @@ export function signature(secret: string, body: string): string {
 /** PURE: the JSON body. Instants are ISO 8601 UTC; `wakeAtLocal` is the wake time in `timezone`. */
 export function webhookPayload(e: Envelope): Record<string, unknown> {
   const n = e.notification;
-  const iso = (ms: number | undefined): string | undefined =>
-    ms === undefined ? undefined : new Date(ms).toISOString();
+  const iso = (ms: number | undefined): string | undefined => isoInstant(ms) ?? undefined;
   return {
     id: e.id,
     event: n.event,
