@@ -48,6 +48,7 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
       'claude_code',
       'resume',
       'metrics',
+      'limits',
       'notifications',
     ]);
     assert.deepEqual((shown.config as { http: unknown }).http, {

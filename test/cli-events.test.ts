@@ -11,6 +11,11 @@ const CONFIG =
   '[http]\nport = 0\n\n[opencode]\nenabled = false\n\n[claude_code]\nenabled = false\n';
 const TIME = String.raw`(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d`;
 
+/** The daemon's API token as a header. */
+function auth(daemon: SpawnedDaemon): Record<string, string> {
+  return { authorization: `Bearer ${daemon.token}` };
+}
+
 async function post(daemon: SpawnedDaemon, path: '/api/v1/pause' | '/api/v1/resume') {
   const res = await daemon.api(path, { method: 'POST' });
   assert.equal(res.status, 200, await res.text());
@@ -39,7 +44,7 @@ describe('events and logs (built CLI, real daemon)', () => {
 
   it('GET /api/v1/events: SSE frames with rising ids; Last-Event-ID replays exactly the missed', async () => {
     // Event 1 is daemon.started; a reader without Last-Event-ID gets live events only.
-    const first = await openSse(`${daemon.url}/api/v1/events`);
+    const first = await openSse(`${daemon.url}/api/v1/events`, auth(daemon));
     try {
       assert.equal(first.status, 200);
       assert.equal(first.headers['content-type'], 'text/event-stream; charset=utf-8');
@@ -66,7 +71,10 @@ describe('events and logs (built CLI, real daemon)', () => {
     }
 
     await toggle(daemon);
-    const again = await openSse(`${daemon.url}/api/v1/events`, { 'last-event-id': '3' });
+    const again = await openSse(`${daemon.url}/api/v1/events`, {
+      ...auth(daemon),
+      'last-event-id': '3',
+    });
     try {
       const missed = await again.waitForMessages(2);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -163,7 +171,7 @@ describe('events and logs (built CLI, real daemon)', () => {
   });
 
   it('SIGTERM with a stream open: the stream ends with a notice, the daemon exits 0 promptly; a follower goes on with the next daemon', async () => {
-    const reader = await openSse(`${daemon.url}/api/v1/events`);
+    const reader = await openSse(`${daemon.url}/api/v1/events`, auth(daemon));
     const follower = spawnCli(['events', '--follow', ...configArgs], env);
     try {
       await follower.waitForStdout(/#1\n/);

@@ -248,8 +248,14 @@ describe('end to end with real Claude Code', () => {
       const left = (await readdir(spool)).filter((f) => f.endsWith('.json'));
       return left.length === 0 ? true : undefined;
     }).catch(failWith);
-    const log = await readFile(daemon.home.state.logFile, 'utf8');
-    assert.match(log, /"replayed":[1-9]\d*.*spooled Claude Code hook payloads replayed/);
+    // The drain logs once every entry was handled: wait for that line, not for the empty spool.
+    await eventually('the replay to be logged', 15_000, async () =>
+      /"replayed":[1-9]\d*.*spooled Claude Code hook payloads replayed/.test(
+        await readFile(daemon.home.state.logFile, 'utf8'),
+      )
+        ? true
+        : undefined,
+    ).catch(failWith);
   });
 
   it('hooks uninstall leaves settings.json as it was before install', async () => {

@@ -97,6 +97,18 @@ const table: Row[] = [
   ['token: GET status with it', { ...base, authorization: bearer }, loopback(TOKEN), 'allow'],
   ['token: GET /health without it', { ...base, route: '/health' }, loopback(TOKEN), 'allow'],
   [
+    'token: metrics route off, its path still open (404, not 401)',
+    { ...base, route: undefined, path: '/api/v1/metrics' },
+    loopback(TOKEN),
+    'allow',
+  ],
+  [
+    'token: another unmatched path needs it',
+    { ...base, route: undefined, path: '/api/v1/secret' },
+    loopback(TOKEN),
+    'unauthorized',
+  ],
+  [
     'token: HEAD metrics without it',
     { ...base, method: 'HEAD', route: '/api/v1/metrics' },
     loopback(TOKEN),

@@ -20,6 +20,8 @@ export interface AccessRequest {
   readonly method: string;
   /** The matched route pattern (`/api/v1/hooks/:agent`); undefined when no route matched. */
   readonly route: string | undefined;
+  /** The path asked for, without the query: what an unmatched request is judged by. */
+  readonly path?: string | undefined;
   readonly host: string | undefined;
   readonly origin: string | undefined;
   readonly authorization: string | undefined;
@@ -67,7 +69,9 @@ export function decideAccess(req: AccessRequest, policy: AccessPolicy): AccessDe
 }
 
 function needsToken(req: AccessRequest): boolean {
-  return !(SAFE_METHODS.has(req.method) && req.route !== undefined && OPEN_ROUTES.has(req.route));
+  // An open path stays open when its route is off (metrics disabled: a plain 404, as AC4 says).
+  const name = req.route ?? req.path;
+  return !(SAFE_METHODS.has(req.method) && name !== undefined && OPEN_ROUTES.has(name));
 }
 
 function originAllowed(origin: string, allowedHosts: ReadonlySet<string>): boolean {
@@ -126,6 +130,7 @@ function accessRequest(req: FastifyRequest): AccessRequest {
   return {
     method: req.method,
     route: req.routeOptions.url,
+    path: req.url.split('?')[0],
     host: req.headers.host,
     origin: req.headers.origin,
     authorization: req.headers.authorization,

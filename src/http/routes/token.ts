@@ -3,8 +3,7 @@ import { sendError } from '../errors.js';
 
 /** What rotating the API token came to; the new token itself never travels in a response. */
 export type TokenRotation =
-  | { readonly ok: true; readonly file: string }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly file: string } | { readonly ok: false; readonly message: string };
 
 /**
  * `POST /api/v1/token/rotate`: a new random token replaces the old one at once (the old one is
