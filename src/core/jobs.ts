@@ -103,7 +103,16 @@ export function removeJob(state: PersistedState, key: string): PersistedState {
 
 /** The next job to fire: the earliest due, ties broken by creation. */
 export function nextDue(jobs: readonly ResumeJob[]): ResumeJob | undefined {
-  return [...jobs].sort((a, b) => a.dueAt - b.dueAt || a.createdAt - b.createdAt)[0];
+  let first: ResumeJob | undefined;
+  for (const job of jobs) {
+    if (
+      first === undefined ||
+      job.dueAt - first.dueAt < 0 ||
+      (job.dueAt === first.dueAt && job.createdAt < first.createdAt)
+    )
+      first = job;
+  }
+  return first;
 }
 
 /** A verified automatic resume: one save, and the time a human would have lost. */

@@ -214,6 +214,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return result;
       },
       sessions: () => running.sessions(),
+      sessionsJson: () => running.sessionsJson(),
       command: (sessionId, command) => running.command(sessionId, command),
       totals: () => running.totals(),
     };

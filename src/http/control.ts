@@ -8,6 +8,8 @@ export interface DaemonControl {
   readonly apply: (command: ControlCommand) => ControlResult;
   /** Every tracked session, for `GET /api/v1/sessions` and the status. */
   readonly sessions: () => readonly SessionView[];
+  /** The same list as the API's JSON array text (`sessionJson` of each), cached per session. */
+  readonly sessionsJson: () => string;
   /** A person's command on one session. */
   readonly command: (sessionId: string, command: SessionCommand) => Promise<SessionCommandResult>;
   /** Lifetime saves and estimated time saved. */

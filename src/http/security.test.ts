@@ -273,6 +273,7 @@ function memoryControl(): DaemonControl {
       return result;
     },
     sessions: () => [],
+    sessionsJson: () => '[]',
     command: () => Promise.reject(new Error('no session commands in these tests')),
     totals: () => ({ saves: 0, timeSavedSeconds: 0 }),
   };

@@ -7,8 +7,11 @@ export interface SchedulerDeps {
   readonly pending: () => readonly ResumeJob[];
   /** While paused, due jobs are held (never dropped) and fire on resume. */
   readonly paused: () => boolean;
-  /** Jobs held individually (their session is paused): never fired, never dropped. */
-  readonly held?: (job: ResumeJob) => boolean;
+  /**
+   * Keys of the jobs held individually (their session is paused): never fired, never dropped.
+   * Asked once per poke, so a poke costs O(jobs), not O(jobs × sessions).
+   */
+  readonly held?: () => ReadonlySet<string>;
   /** Carries a due job out. The scheduler never runs the same job key twice at once. */
   readonly fire: (job: ResumeJob) => Promise<void>;
   readonly onError: (job: ResumeJob, error: unknown) => void;
@@ -27,6 +30,8 @@ export interface Scheduler {
  * the due time is re-checked against the clock on every wake, so a system sleep or a clock jump
  * makes a job late by at most one step, never early.
  */
+const NONE: ReadonlySet<string> = new Set();
+
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const running = new Set<string>();
   let cancel: (() => void) | undefined;
@@ -37,11 +42,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     cancel = undefined;
     if (stopped || deps.paused()) return;
     const now = deps.clock.now();
-    const pending = deps.pending().filter((j) => deps.held?.(j) !== true);
-    for (const job of pending) {
-      if (job.dueAt <= now && !running.has(jobKey(job))) start(job);
+    const held = deps.held?.() ?? NONE;
+    const waiting: ResumeJob[] = [];
+    for (const job of deps.pending()) {
+      const key = jobKey(job);
+      if (held.has(key) || running.has(key)) continue;
+      if (job.dueAt <= now) start(job);
+      else waiting.push(job);
     }
-    const next = nextDue(pending.filter((j) => !running.has(jobKey(j))));
+    const next = nextDue(waiting);
     if (next === undefined) return;
     const delay = Math.min(Math.max(0, next.dueAt - now), MAX_TIMER_MS);
     cancel = deps.clock.setTimer(poke, delay);

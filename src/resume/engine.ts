@@ -12,6 +12,7 @@ import {
   removeJob,
   replaceJob,
   upsertSession,
+  type PersistedState,
   type ResumeJob,
   type SessionRecord,
 } from '../core/jobs.js';
@@ -53,6 +54,8 @@ export interface ResumeEngine {
   /** Lifetime saves and time saved, for the status. */
   totals(): { saves: number; timeSavedSeconds: number };
   sessions(): SessionView[];
+  /** `sessions()` as the API's JSON array text, rendering only sessions that changed. */
+  sessionsJson(): string;
   /** What the session gauges read at scrape time. */
   snapshot(): SessionSnapshot;
   adapters(): Iterable<AgentAdapter>;
@@ -98,11 +101,19 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       },
     );
 
+  // Sessions a person paused, recomputed only when the state changed (states are immutable).
+  let pausedFor: { state: PersistedState; keys: Set<string> } | undefined;
+  const pausedKeys = (state: PersistedState): ReadonlySet<string> => {
+    if (pausedFor?.state !== state) {
+      pausedFor = { state, keys: new Set(state.sessions.filter((s) => s.paused).map(jobKey)) };
+    }
+    return pausedFor.keys;
+  };
   const scheduler = createScheduler({
     clock,
     pending: () => store.get().jobs,
     paused: deps.paused,
-    held: (job) => findSession(store.get(), jobKey(job))?.paused === true,
+    held: () => pausedKeys(store.get()),
     fire: (job) => executeJob(job, { ...deps, waiters, live, save, session, reschedule }),
     onError: (job, error) => {
       log.error({ err: error, job: jobKey(job) }, 'resume job failed unexpectedly');
@@ -380,6 +391,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       deps.onChange();
     },
     sessions: () => live.list(store.get()),
+    sessionsJson: () => live.listJson(store.get()),
     snapshot: () => ({
       activeSessions: {
         opencode: live.busyCount('opencode'),

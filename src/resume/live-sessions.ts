@@ -1,6 +1,7 @@
 import type { SessionRef } from '../agents/adapter.js';
 import { jobKey, type PersistedState, type ResumeJob, type SessionRecord } from '../core/jobs.js';
 import type { AgentKind } from '../core/stop-reason.js';
+import { sessionJson } from './session-json.js';
 
 export type LiveState = 'busy' | 'idle' | 'retrying' | 'waiting' | 'resuming';
 
@@ -27,21 +28,108 @@ interface Live {
   nextWakeAt?: number | undefined;
   lastActivityAt: number;
   steps?: { completed: number; total: number } | undefined;
+  /** Bumped on every change, so a cached rendering knows it is stale. */
+  version: number;
 }
 
-/** What the daemon has seen of sessions since it started; persisted records fill in the rest. */
+/** The persisted records and jobs by key, built once per state (states are immutable). */
+interface StateIndex {
+  readonly state: PersistedState;
+  readonly records: ReadonlyMap<string, SessionRecord>;
+  readonly jobs: ReadonlyMap<string, ResumeJob>;
+}
+
+/** One session's API JSON text and what it was rendered from. */
+interface Rendered {
+  readonly record: SessionRecord | undefined;
+  readonly job: ResumeJob | undefined;
+  readonly version: number;
+  readonly json: string;
+}
+
+/**
+ * What the daemon has seen of sessions since it started; persisted records fill in the rest.
+ * Listing costs O(sessions) lookups and renders only sessions that changed since the last list:
+ * the index of records and jobs is rebuilt once per state change, the sorted key order only when
+ * a session appears or goes, and each session's JSON only when its record, job or live entry
+ * changed.
+ */
 export function createLiveSessions() {
   const live = new Map<string, Live>();
+  const rendered = new Map<string, Rendered>();
+  let index: StateIndex | undefined;
+  let order:
+    { records: ReadonlyMap<string, SessionRecord>; liveKeys: number; keys: string[] } | undefined;
+  let liveKeys = 0; // bumped when a live key is added or removed
+
+  const indexOf = (state: PersistedState): StateIndex => {
+    if (index?.state !== state) {
+      index = {
+        state,
+        records: new Map(state.sessions.map((r) => [jobKey(r), r])),
+        jobs: new Map(state.jobs.map((j) => [jobKey(j), j])),
+      };
+    }
+    return index;
+  };
+  const keysOf = (idx: StateIndex): string[] => {
+    // A new state with the same sessions keeps its order; only a changed key set re-sorts.
+    if (order?.liveKeys !== liveKeys || !sameKeys(order.records, idx.records)) {
+      const keys = [...new Set([...live.keys(), ...idx.records.keys()])].sort();
+      order = { records: idx.records, liveKeys, keys };
+    }
+    return order.keys;
+  };
   const entry = (ref: SessionRef, at: number): Live => {
     const key = jobKey({ agent: ref.agent, sessionId: ref.sessionId });
     let found = live.get(key);
     if (found === undefined) {
-      found = { ref, state: 'idle', lastActivityAt: at };
+      found = { ref, state: 'idle', lastActivityAt: at, version: 0 };
       live.set(key, found);
+      liveKeys++;
     }
     if (ref.directory !== undefined) found.ref = ref;
+    found.version++;
     return found;
   };
+  const view = (
+    key: string,
+    record: SessionRecord | undefined,
+    job: ResumeJob | undefined,
+  ): SessionView => {
+    const e = live.get(key);
+    const agent = e?.ref.agent ?? record?.agent ?? 'opencode';
+    return {
+      agent,
+      id: e?.ref.sessionId ?? record?.sessionId ?? key,
+      directory: e?.ref.directory ?? record?.directory,
+      title: e?.title ?? record?.title,
+      state: job !== undefined && e?.state !== 'resuming' ? 'waiting' : (e?.state ?? 'idle'),
+      lastStop: record?.lastStop,
+      nextWakeAt: job?.dueAt ?? e?.nextWakeAt,
+      attempts: record?.attempts ?? 0,
+      paused: record?.paused === true,
+      steps: e?.steps,
+    };
+  };
+  const renderedJson = (key: string, idx: StateIndex): string => {
+    const record = idx.records.get(key);
+    const job = idx.jobs.get(key);
+    const version = live.get(key)?.version ?? -1;
+    const cached = rendered.get(key);
+    if (
+      cached !== undefined &&
+      cached.record === record &&
+      cached.job === job &&
+      cached.version === version
+    ) {
+      return cached.json;
+    }
+    const json = JSON.stringify(sessionJson(view(key, record, job)));
+    rendered.set(key, { record, job, version, json });
+    return json;
+  };
+
   return {
     touch(
       ref: SessionRef,
@@ -60,7 +148,9 @@ export function createLiveSessions() {
     },
     set(key: string, patch: Partial<Pick<Live, 'state' | 'nextWakeAt'>>): void {
       const e = live.get(key);
-      if (e !== undefined) Object.assign(e, patch);
+      if (e === undefined) return;
+      Object.assign(e, patch);
+      e.version++;
     },
     todos(ref: SessionRef, completed: number, total: number, at: number): void {
       const e = entry(ref, at);
@@ -72,29 +162,42 @@ export function createLiveSessions() {
     },
     /** The most recently active session with a todo list, for the steps gauges. */
     currentSteps(): { completed: number; total: number } | undefined {
-      return [...live.values()]
-        .filter((e) => e.steps)
-        .sort((a, b) => b.lastActivityAt - a.lastActivityAt)[0]?.steps;
+      let newest: Live | undefined;
+      for (const e of live.values()) {
+        if (
+          e.steps !== undefined &&
+          (newest === undefined || e.lastActivityAt > newest.lastActivityAt)
+        )
+          newest = e;
+      }
+      return newest?.steps;
     },
     busyCount(agent: AgentKind): number {
-      return [...live.values()].filter((e) => e.ref.agent === agent && e.state === 'busy').length;
+      let count = 0;
+      for (const e of live.values()) if (e.ref.agent === agent && e.state === 'busy') count++;
+      return count;
     },
-    /** Every session, by key order: one pass over the records and jobs (no lookups per row). */
+    /** Every session, by key order. */
     list(state: PersistedState): SessionView[] {
-      const records = new Map(state.sessions.map((r) => [jobKey(r), r]));
-      const jobs = new Map(state.jobs.map((j) => [jobKey(j), j]));
-      const keys = new Set([...live.keys(), ...records.keys()]);
-      return [...keys].sort().map((key) => view(key, records.get(key), jobs.get(key)));
+      const idx = indexOf(state);
+      return keysOf(idx).map((key) => view(key, idx.records.get(key), idx.jobs.get(key)));
+    },
+    /** The same list as a JSON array of `sessionJson`, re-rendering only changed sessions. */
+    listJson(state: PersistedState): string {
+      const idx = indexOf(state);
+      const keys = keysOf(idx);
+      if (rendered.size > keys.length * 2) {
+        const wanted = new Set(keys);
+        for (const key of rendered.keys()) if (!wanted.has(key)) rendered.delete(key);
+      }
+      return `[${keys.map((key) => renderedJson(key, idx)).join(',')}]`;
     },
     /** One session by its key, or undefined when neither seen nor remembered. */
     find(state: PersistedState, key: string): SessionView | undefined {
-      const record = state.sessions.find((s) => jobKey(s) === key);
+      const idx = indexOf(state);
+      const record = idx.records.get(key);
       if (record === undefined && !live.has(key)) return undefined;
-      return view(
-        key,
-        record,
-        state.jobs.find((j) => jobKey(j) === key),
-      );
+      return view(key, record, idx.jobs.get(key));
     },
     /** Forgets sessions not active since `before` (epoch ms) that `keep` does not name. */
     prune(before: number, keep: (key: string) => boolean): number {
@@ -102,32 +205,21 @@ export function createLiveSessions() {
       for (const [key, e] of live) {
         if (e.lastActivityAt >= before || e.state === 'busy' || keep(key)) continue;
         live.delete(key);
+        rendered.delete(key);
         removed++;
       }
+      if (removed > 0) liveKeys++;
       return removed;
     },
   };
+}
 
-  function view(
-    key: string,
-    record: SessionRecord | undefined,
-    job: ResumeJob | undefined,
-  ): SessionView {
-    const e = live.get(key);
-    const agent = e?.ref.agent ?? record?.agent ?? 'opencode';
-    return {
-      agent,
-      id: e?.ref.sessionId ?? record?.sessionId ?? key,
-      directory: e?.ref.directory ?? record?.directory,
-      title: e?.title ?? record?.title,
-      state: job !== undefined && e?.state !== 'resuming' ? 'waiting' : (e?.state ?? 'idle'),
-      lastStop: record?.lastStop,
-      nextWakeAt: job?.dueAt ?? e?.nextWakeAt,
-      attempts: record?.attempts ?? 0,
-      paused: record?.paused === true,
-      steps: e?.steps,
-    };
-  }
+/** Whether two record maps hold the same keys (the same map, or equal key sets). */
+function sameKeys(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const key of a.keys()) if (!b.has(key)) return false;
+  return true;
 }
 
 export type LiveSessions = ReturnType<typeof createLiveSessions>;

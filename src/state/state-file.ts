@@ -60,7 +60,8 @@ export async function saveState(path: string, state: PersistedState): Promise<vo
   const temp = `${path}.${randomUUID()}.tmp`;
   const handle = await open(temp, 'w', 0o600);
   try {
-    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+    // Compact: at 5,000 sessions the indented text is a third larger and slower to build.
+    await handle.writeFile(`${JSON.stringify(state)}\n`);
     await handle.sync();
   } finally {
     await handle.close();

@@ -5,6 +5,7 @@ import type { SessionCommand, SessionCommandResult } from '../../src/resume/engi
 import type { SessionView } from '../../src/resume/live-sessions.js';
 import type { DaemonControl, DaemonInfo } from '../../src/http/control.js';
 import { createHttpApp, type HttpDeps } from '../../src/http/server.js';
+import { sessionJson } from '../../src/resume/session-json.js';
 
 /** The token every in-memory app is built with: the API is tested as it runs, with a token. */
 export const TOKEN = 'test-token-not-a-secret';
@@ -37,6 +38,7 @@ export function memoryControl(initial: readonly SessionView[] = []): DaemonContr
       return result;
     },
     sessions: () => [...sessions.values()],
+    sessionsJson: () => JSON.stringify([...sessions.values()].map(sessionJson)),
     command: (sessionId, command) => Promise.resolve(run(sessions, sessionId, command)),
     totals: () => ({ saves: 0, timeSavedSeconds: 0 }),
   };

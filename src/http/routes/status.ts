@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isoInstant } from '../../core/max-wait.js';
 import { daemonStateCode, type ControlCommand } from '../../core/daemon-state.js';
-import type { SessionView } from '../../resume/live-sessions.js';
 import type { DaemonControl, DaemonInfo } from '../control.js';
 import { sendError } from '../errors.js';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: DaemonControl): void {
-  app.get('/api/v1/status', () => {
+  // The session list is serialised once per changed session (see live-sessions): a status with
+  // 5,000 sessions joins cached strings rather than building and stringifying 5,000 objects.
+  app.get('/api/v1/status', (_req, reply) => {
     const state = control.state();
-    return {
+    const head = JSON.stringify({
       state,
       stateCode: daemonStateCode(state),
       version: info.version,
@@ -17,11 +19,13 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
       startedAt: info.startedAt.toISOString(),
       uptimeSeconds: info.uptimeSeconds(),
       totals: control.totals(),
-      sessions: control.sessions().map(sessionJson),
-    };
+    });
+    return reply.type(JSON_TYPE).send(`${head.slice(0, -1)},"sessions":${control.sessionsJson()}}`);
   });
 
-  app.get('/api/v1/sessions', () => ({ sessions: control.sessions().map(sessionJson) }));
+  app.get('/api/v1/sessions', (_req, reply) =>
+    reply.type(JSON_TYPE).send(`{"sessions":${control.sessionsJson()}}`),
+  );
 
   const CONFLICT = {
     already_paused: 'the daemon is already paused',
@@ -36,26 +40,4 @@ export function statusRoutes(app: FastifyInstance, info: DaemonInfo, control: Da
   app.post('/api/v1/resume', command('resume'));
 }
 
-/** Instants as ISO strings for people and scripts alike; never a secret in here. */
-export function sessionJson(s: SessionView): Record<string, unknown> {
-  return {
-    agent: s.agent,
-    id: s.id,
-    directory: s.directory ?? null,
-    title: s.title ?? null,
-    state: s.state,
-    attempts: s.attempts,
-    paused: s.paused,
-    lastStop:
-      s.lastStop === undefined
-        ? null
-        : {
-            reason: s.lastStop.reason,
-            detail: s.lastStop.detail,
-            at: isoInstant(s.lastStop.at),
-            resetAt: isoInstant(s.lastStop.resetAt),
-          },
-    nextWakeAt: isoInstant(s.nextWakeAt),
-    steps: s.steps ?? null,
-  };
-}
+export { sessionJson } from '../../resume/session-json.js';
