@@ -64,11 +64,11 @@ export function createLiveSessions() {
 
   const indexOf = (state: PersistedState): StateIndex => {
     if (index?.state !== state) {
-      index = {
-        state,
-        records: new Map(state.sessions.map((r) => [jobKey(r), r])),
-        jobs: new Map(state.jobs.map((j) => [jobKey(j), j])),
-      };
+      // A change replaces one of the arrays, most often: the other keeps its map.
+      const records =
+        index?.state.sessions === state.sessions ? index.records : byKey(state.sessions);
+      const jobs = index?.state.jobs === state.jobs ? index.jobs : byKey(state.jobs);
+      index = { state, records, jobs };
     }
     return index;
   };
@@ -212,6 +212,14 @@ export function createLiveSessions() {
       return removed;
     },
   };
+}
+
+function byKey<T extends { agent: AgentKind; sessionId: string }>(
+  items: readonly T[],
+): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) map.set(jobKey(item), item);
+  return map;
 }
 
 /** Whether two record maps hold the same keys (the same map, or equal key sets). */
