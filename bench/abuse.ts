@@ -7,11 +7,13 @@
 // and latencies against the goals. Usage: npm run bench:abuse. Env: BENCH_HOOKS (1000),
 // BENCH_SESSIONS (5000), BENCH_SECONDS (10).
 import { mkdir, readdir, readFile, stat, writeFile, appendFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { spawnDaemon, type SpawnedDaemon } from '../test/helpers/spawn-daemon.js';
+import { spawnDaemon } from '../test/helpers/spawn-daemon.js';
 import { createTempHome, type TempHome } from '../test/helpers/temp-home.js';
 
 const HOOKS = z.coerce.number().int().min(10).default(1000).parse(process.env['BENCH_HOOKS']);
@@ -71,17 +73,51 @@ async function auditBytes(home: TempHome): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-/** Times GET path every `everyMs` until `signal`, one at a time; the latencies in ms. */
-async function probe(daemon: SpawnedDaemon, path: string, everyMs: number, signal: AbortSignal) {
-  const times: number[] = [];
-  while (!signal.aborted) {
+// The probe runs on a thread of its own: the flood's client work in this process must not be
+// counted as the daemon's latency.
+const PROBE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, token, path, everyMs } = workerData;
+const times = [];
+let stopped = false;
+parentPort.on('message', () => { stopped = true; });
+(async () => {
+  while (!stopped) {
     const start = performance.now();
-    const res = await daemon.api(path);
+    const res = await fetch(url + path, { headers: { authorization: 'Bearer ' + token } });
     await res.arrayBuffer();
     times.push(performance.now() - start);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-  return times;
+  parentPort.postMessage(times);
+})();
+`;
+
+/** Times GET path every `everyMs` (one at a time, on its own thread) until `signal`; ms each. */
+function probe(
+  daemon: { readonly url: string; readonly token: string },
+  path: string,
+  everyMs: number,
+  signal: AbortSignal,
+): Promise<number[]> {
+  const worker = new Worker(PROBE, {
+    eval: true,
+    workerData: { url: daemon.url, token: daemon.token, path, everyMs },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (times: number[]) => {
+      void worker.terminate();
+      resolve(times);
+    });
+    worker.once('error', reject);
+    signal.addEventListener(
+      'abort',
+      () => {
+        worker.postMessage('stop');
+      },
+      { once: true },
+    );
+  });
 }
 
 async function claudeHome(): Promise<{ home: TempHome; claudeDir: string; project: string }> {
@@ -271,12 +307,35 @@ const report = (what: string, value: string, goal: string, ok: boolean): void =>
     const firstStops = await stopsFor(SECONDS / 2, 0);
     const written = (await writtenBytes(daemon.pid)) - writtenBefore;
     const stateSize = (await stat(home.state.stateFile)).size;
+    await (await daemon.api('/api/v1/metrics')).text(); // the loop-delay window starts here
     const statusStop = new AbortController();
     const status = probe(daemon, '/api/v1/status', 50, statusStop.signal);
     const stops = await stopsFor(SECONDS / 2, firstStops);
     statusStop.abort();
     stop.abort();
+    const exposition = await (await daemon.api('/api/v1/metrics')).text();
+    const gauge = (name: string): number =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(exposition)?.[1] ?? Number.NaN) * 1000;
     const [statusTimes, healthTimes] = await Promise.all([status, health]);
+    // Baseline, same thread and client: a bare node:http server answering a body of the status's
+    // size, so the transfer itself is not taken for the daemon's work.
+    const body = await (await daemon.api('/api/v1/status')).text();
+    const bare = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    const port = (bare.address() as AddressInfo).port;
+    const bareStop = new AbortController();
+    const bareProbe = probe(
+      { url: `http://127.0.0.1:${String(port)}`, token: '' },
+      '/',
+      50,
+      bareStop.signal,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    bareStop.abort();
+    const bareTimes = await bareProbe;
+    bare.close();
     const rss = await rssMb(daemon.pid);
     console.log(
       `${String(SESSIONS)} sessions, ${String(stops)} stops in ${String(SECONDS)} s; state file ${(stateSize / MIB).toFixed(1)} MB; RSS ${rss.toFixed(0)} MB`,
@@ -296,8 +355,20 @@ const report = (what: string, value: string, goal: string, ok: boolean): void =>
       percentile(statusTimes, 50) < 20,
     );
     report(
+      `status p50 against a bare server sending the same ${(body.length / MIB).toFixed(1)} MB`,
+      `${(percentile(statusTimes, 50) / percentile(bareTimes, 50)).toFixed(2)}× (bare p50 ${percentile(bareTimes, 50).toFixed(1)} ms, p99 ${percentile(bareTimes, 99).toFixed(1)} ms)`,
+      '(reported)',
+      true,
+    );
+    report(
       `status at ${String(SESSIONS)} sessions: p99`,
       `${percentile(statusTimes, 99).toFixed(1)} ms`,
+      '(reported)',
+      true,
+    );
+    report(
+      "the daemon's own event-loop delay meanwhile: p99 / max",
+      `${gauge('nodejs_eventloop_delay_p99_seconds').toFixed(1)} ms / ${gauge('nodejs_eventloop_delay_max_seconds').toFixed(1)} ms`,
       '(reported)',
       true,
     );

@@ -333,6 +333,16 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
   }, 0);
 
   /** Jobs not being carried out right now: how many, and how late the latest-overdue one is. */
+  // Asked on every observation (the daemon state): O(running jobs), not O(jobs), per call.
+  let jobKeysFor: { jobs: readonly ResumeJob[]; keys: Set<string> } | undefined;
+  function pendingResumes(): number {
+    const { jobs } = store.get();
+    if (jobKeysFor?.jobs !== jobs) jobKeysFor = { jobs, keys: new Set(jobs.map(jobKey)) };
+    let running = 0;
+    for (const key of scheduler.active()) if (jobKeysFor.keys.has(key)) running++;
+    return jobs.length - running;
+  }
+
   function waitingJobs(): { pendingResumes: number; overdueSeconds: number } {
     const now = clock.now();
     const waiting = store.get().jobs.filter((j) => !scheduler.active().has(jobKey(j)));
@@ -402,7 +412,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       steps: live.currentSteps(),
     }),
     adapters: () => deps.adapters.values(),
-    pendingResumes: () => store.get().jobs.filter((j) => !scheduler.active().has(jobKey(j))).length,
+    pendingResumes,
     activeResumes: () => scheduler.active().size,
     poke: () => {
       scheduler.poke();

@@ -61,6 +61,9 @@ export function createLiveSessions() {
   let order:
     { records: ReadonlyMap<string, SessionRecord>; liveKeys: number; keys: string[] } | undefined;
   let liveKeys = 0; // bumped when a live key is added or removed
+  let changes = 0; // bumped on every change to a live entry
+  let lastJson:
+    { state: PersistedState; changes: number; liveKeys: number; text: string } | undefined;
 
   const indexOf = (state: PersistedState): StateIndex => {
     if (index?.state !== state) {
@@ -90,6 +93,7 @@ export function createLiveSessions() {
     }
     if (ref.directory !== undefined) found.ref = ref;
     found.version++;
+    changes++;
     return found;
   };
   const view = (
@@ -151,6 +155,7 @@ export function createLiveSessions() {
       if (e === undefined) return;
       Object.assign(e, patch);
       e.version++;
+      changes++;
     },
     todos(ref: SessionRef, completed: number, total: number, at: number): void {
       const e = entry(ref, at);
@@ -184,13 +189,22 @@ export function createLiveSessions() {
     },
     /** The same list as a JSON array of `sessionJson`, re-rendering only changed sessions. */
     listJson(state: PersistedState): string {
+      if (
+        lastJson?.state === state &&
+        lastJson.changes === changes &&
+        lastJson.liveKeys === liveKeys
+      ) {
+        return lastJson.text;
+      }
       const idx = indexOf(state);
       const keys = keysOf(idx);
       if (rendered.size > keys.length * 2) {
         const wanted = new Set(keys);
         for (const key of rendered.keys()) if (!wanted.has(key)) rendered.delete(key);
       }
-      return `[${keys.map((key) => renderedJson(key, idx)).join(',')}]`;
+      const text = `[${keys.map((key) => renderedJson(key, idx)).join(',')}]`;
+      lastJson = { state, changes, liveKeys, text };
+      return text;
     },
     /** One session by its key, or undefined when neither seen nor remembered. */
     find(state: PersistedState, key: string): SessionView | undefined {

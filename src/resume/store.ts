@@ -1,5 +1,5 @@
 import type { PersistedState } from '../core/jobs.js';
-import { saveState } from '../state/state-file.js';
+import { createStateRenderer, saveState } from '../state/state-file.js';
 
 /** The persisted state in memory, saved atomically; bursts of changes share one write. */
 export interface StateStore {
@@ -24,7 +24,9 @@ interface Waiter {
  * costs a few writes of the whole file rather than 1,000, and a slow write never lands after a
  * newer one.
  */
-export function createStateStore(path: string, initial: PersistedState, save: Save = saveState) {
+export function createStateStore(path: string, initial: PersistedState, save?: Save) {
+  const render = createStateRenderer();
+  const write: Save = save ?? ((to, state) => saveState(to, state, render));
   let state = initial;
   let waiting: Waiter[] = [];
   let inFlight = false;
@@ -37,7 +39,7 @@ export function createStateStore(path: string, initial: PersistedState, save: Sa
       waiting = [];
       started++;
       try {
-        await save(path, state);
+        await write(path, state);
         for (const waiter of batch) waiter.resolve(waiter.snapshot);
       } catch (error) {
         for (const waiter of batch) waiter.reject(error);

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { EMPTY_STATE, addJob, type PersistedState } from '../core/jobs.js';
-import { loadState, saveState } from './state-file.js';
+import { EMPTY_STATE, addJob, upsertSession, type PersistedState } from '../core/jobs.js';
+import { createStateRenderer, loadState, saveState } from './state-file.js';
 
 const NOW = new Date('2026-11-27T22:00:00.123Z');
 
@@ -65,4 +65,25 @@ describe('state file', () => {
       assert.ok(result.problem.length > 0);
     });
   }
+});
+
+describe('createStateRenderer', () => {
+  it('renders exactly what JSON.stringify does, reusing unchanged records across changes', () => {
+    const render = createStateRenderer();
+    const record = (sessionId: string, attempts: number) => ({
+      agent: 'opencode' as const,
+      sessionId,
+      attempts,
+      lastStop: { reason: 'rate_limit' as const, detail: 'd', at: 1, resetAt: undefined },
+    });
+    let state: PersistedState = {
+      ...EMPTY_STATE,
+      sessions: [record('a', 0), record('b', 1)],
+      totals: { saves: 2, timeSavedSeconds: 3.5 },
+    };
+    assert.equal(render(state), JSON.stringify(state));
+    state = upsertSession(state, record('a', 5));
+    assert.equal(render(state), JSON.stringify(state), 'a changed record is rendered anew');
+    assert.equal(render(EMPTY_STATE), JSON.stringify(EMPTY_STATE));
+  });
 });

@@ -53,20 +53,54 @@ function validate(
 }
 
 /**
- * Writes atomically: a temp file beside the target, fsync'd, then renamed over it. A crash at
- * any point leaves either the old state or the new one, never half of either.
+ * Renders state as the same text as `JSON.stringify(state)`, reusing the text of every job and
+ * session record rendered before: they are immutable (core/jobs.ts makes new ones for every
+ * change), so a write of 5,000 sessions costs the records that changed, not the whole state.
  */
-export async function saveState(path: string, state: PersistedState): Promise<void> {
+export function createStateRenderer(): (state: PersistedState) => string {
+  const texts = new WeakMap<object, string>();
+  const element = (value: unknown): string => {
+    if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+    let text = texts.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      texts.set(value, text);
+    }
+    return text;
+  };
+  return (state) => {
+    const fields = Object.entries(state)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => {
+        const text = Array.isArray(value)
+          ? `[${value.map(element).join(',')}]`
+          : JSON.stringify(value);
+        return `${JSON.stringify(key)}:${text}`;
+      });
+    return `{${fields.join(',')}}`;
+  };
+}
+
+/**
+ * Writes atomically: a temp file beside the target, fsync'd, then renamed over it. A crash at
+ * any point leaves either the old state or the new one, never half of either; a failed write
+ * leaves no temp file behind.
+ */
+export async function saveState(
+  path: string,
+  state: PersistedState,
+  render: (state: PersistedState) => string = JSON.stringify,
+): Promise<void> {
   const temp = `${path}.${randomUUID()}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
+  const text = `${render(state)}\n`;
   try {
-    // Compact: at 5,000 sessions the indented text is a third larger and slower to build.
-    await handle.writeFile(`${JSON.stringify(state)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
