@@ -69,7 +69,8 @@ export function createStateRenderer(): (state: PersistedState) => string {
     return text;
   };
   return (state) => {
-    const fields = Object.entries(state)
+    // Any field, present or future, is written; an undefined one is left out, as JSON.stringify does.
+    const fields = Object.entries(state as Record<string, unknown>)
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => {
         const text = Array.isArray(value)
