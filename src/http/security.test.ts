@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { INITIAL_FACTS, applyControl, daemonState } from '../core/daemon-state.js';
-import type { DaemonControl } from './control.js';
+import { memoryControl } from '../../test/helpers/http-app.js';
 import { isLoopbackHost } from './loopback.js';
 import {
   allowedHosts,
@@ -261,23 +260,6 @@ describe('bearerMatches', () => {
     assert.equal(bearerMatches(undefined, TOKEN), false);
   });
 });
-
-/** Pause and resume for real; session commands are not what these tests are about. */
-function memoryControl(): DaemonControl {
-  let facts = INITIAL_FACTS;
-  return {
-    state: () => daemonState(facts),
-    apply: (command) => {
-      const result = applyControl(facts, command);
-      if (result.ok) facts = result.facts;
-      return result;
-    },
-    sessions: () => [],
-    sessionsJson: () => '[]',
-    command: () => Promise.reject(new Error('no session commands in these tests')),
-    totals: () => ({ saves: 0, timeSavedSeconds: 0 }),
-  };
-}
 
 function app(token?: string) {
   return createHttpApp({
