@@ -260,6 +260,13 @@ const limitsSection = z.strictObject({
     .describe(
       'Hook posts accepted per second from one source (burst: 10 seconds worth); more: 429.',
     ),
+  max_connections: z
+    .number()
+    .int()
+    .min(8)
+    .max(65_536)
+    .default(256)
+    .describe('HTTP connections open at once (event streams included); more are closed at accept.'),
   max_tracked_files: z
     .number()
     .int()

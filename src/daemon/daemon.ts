@@ -250,6 +250,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log,
         now: () => systemClock.now(),
         maxBodyBytes: config.limits.max_body_bytes,
+        maxConnections: config.limits.max_connections,
         hooksPerSecond: config.limits.hooks_per_second,
         onHookRefused: (reason) => metrics?.inputs.refused('claude-code', reason),
         onInternalError: () => metrics?.inputs.error('http', 'internal'),

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -358,3 +361,61 @@ describe('bad requests on a real socket (loopback)', () => {
     }
   });
 });
+
+describe('idle sockets cannot take the daemon down (loopback)', () => {
+  it(
+    'connections beyond maxConnections are closed at accept; the others are served',
+    { timeout: 20_000 },
+    async () => {
+      const server = memoryApp({ maxConnections: 8 });
+      await server.listen({ host: '127.0.0.1', port: 0 });
+      const sockets: Socket[] = [];
+      try {
+        const address = server.server.address();
+        assert.ok(address !== null && typeof address === 'object');
+        const open = async (): Promise<Socket> => {
+          const socket = connect(address.port, '127.0.0.1');
+          socket.on('error', () => undefined);
+          await once(socket, 'connect');
+          sockets.push(socket);
+          return socket;
+        };
+        for (let i = 0; i < 8; i++) await open(); // idle: they send nothing
+        const extra = await open();
+        // The ninth is closed by the server, unanswered (bounded: without the cap it stays open).
+        await once(extra, 'close', { signal: AbortSignal.timeout(5000) });
+        for (const socket of sockets.slice(0, 8)) socket.destroy();
+        const health = await eventually(() => statusOf(address.port, '/health'));
+        assert.equal(health, 200, 'served again once the idle sockets are gone');
+        assert.equal(server.server.headersTimeout, 10_000);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await server.close();
+      }
+    },
+  );
+});
+
+/** One GET with node:http (no pooled sockets), bounded by 1 s; undefined when it fails. */
+function statusOf(port: number, path: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => {
+      resolve(undefined);
+    });
+  });
+}
+
+/** Retries `probe` (bounded: 50 × 20 ms) until it gives a value. */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return undefined;
+}

@@ -39,11 +39,21 @@ export interface HttpDeps {
   readonly now?: (() => number) | undefined;
   /** Told about every request that ended in a 500 (a real fault), for the error counter. */
   readonly onInternalError?: (() => void) | undefined;
+  /** Connections held open at once (`[limits] max_connections`); more are closed at accept. */
+  readonly maxConnections?: number | undefined;
 }
 
 /** The `[limits]` defaults, for callers (tests) that do not pass them. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 export const DEFAULT_HOOKS_PER_SECOND = 20;
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/**
+ * A client gets this long to send its headers, and its whole request: a local process that opens
+ * sockets and sends nothing (or a byte a minute) cannot hold them, and the daemon's file
+ * descriptors, for long. Streams are unaffected: these bound the request, not the response.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -57,6 +67,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     logger: false,
     bodyLimit: limits.maxBodyBytes,
     return503OnClosing: true,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     routerOptions: { maxParamLength: limits.maxParamLength },
     // Bad percent-encoding and overlong segments are refused by the router, before any hook.
     frameworkErrors: (error, req, reply) => {
@@ -122,6 +133,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     return sendError(reply, 'internal', 'internal error; see the daemon log');
   });
 
+  // Beyond this many open connections new ones are closed at once: a flood of idle sockets costs
+  // the API, never the file descriptors the daemon needs for its state, logs and agents.
+  app.server.maxConnections = deps.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   return app;
 }
 
