@@ -56,6 +56,18 @@ export interface ClaudeAdapter extends AgentAdapter {
 
 const DEFAULT_MAX_TRACKED_FILES = 20_000;
 
+/** What Claude Code writes as `entrypoint` in sessions/<pid>.json for `claude -p`. */
+const HEADLESS_ENTRYPOINT = 'sdk-cli';
+const HEADLESS_EXIT_WAIT_MS = 5000;
+
+/** Resolves once `pid` is gone, or after `timeoutMs` (bounded polling: a pid has no exit event). */
+async function exitOf(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pidAlive(pid) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapter {
   const projectsDir = join(options.claudeDir, 'projects');
   const maxTrackedFiles = options.maxTrackedFiles ?? DEFAULT_MAX_TRACKED_FILES;
@@ -198,6 +210,11 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     },
     async sendPrompt(target, text) {
       const session = live.get(target.sessionId);
+      // A headless `claude -p` that just met the limit ends by itself moments later (its stop is
+      // often seen first): give it that moment rather than taking it for an open session.
+      if (session?.alive === true && session.entrypoint === HEADLESS_ENTRYPOINT) {
+        await exitOf(session.pid, HEADLESS_EXIT_WAIT_MS);
+      }
       const open = session?.alive === true && pidAlive(session.pid) ? session : undefined;
       const directory =
         target.directory ??

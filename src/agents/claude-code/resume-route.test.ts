@@ -15,6 +15,11 @@ describe('which way a Claude Code resume goes', () => {
       'needs_user',
     ],
     ['an open session outside tmux', { open: { pid: 7, status: 'idle' } }, 'needs_user'],
+    [
+      'a headless run still holding the session: later, never the user',
+      { open: { pid: 7, status: 'idle', entrypoint: 'sdk-cli' } },
+      'not_now',
+    ],
     ['an open session that is busy', { open: { ...idlePane, status: 'busy' } }, 'needs_user'],
     ['tmux mode without a live process', { mode: 'tmux' }, 'needs_user'],
     ['a run of ours still going', { running: true }, 'not_now'],

@@ -22,6 +22,8 @@ export interface ResumeFacts {
         readonly pid: number;
         readonly tmuxPane?: string | undefined;
         readonly status?: string | undefined;
+        /** `sdk-cli` for a headless `claude -p` run. */
+        readonly entrypoint?: string | undefined;
       }
     | undefined;
   /** A headless run the daemon started for this session is still going. */
@@ -42,6 +44,13 @@ export function resumeRoute(facts: ResumeFacts): ResumeRoute {
   const open = facts.open;
   if (open !== undefined) {
     const pid = String(open.pid);
+    if (open.entrypoint === 'sdk-cli') {
+      // A headless run (the user's own, or one still ending): it finishes by itself.
+      return {
+        kind: 'not_now',
+        message: `a headless Claude Code run (pid ${pid}) still has session ${id} open`,
+      };
+    }
     if (facts.mode === 'headless') {
       return {
         kind: 'needs_user',
