@@ -17,7 +17,7 @@ import { PalError } from '../errors.js';
 import { ensurePrivateDirSync } from '../node-util.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
 import { createHttpApp } from '../http/server.js';
-import { httpSecurityFor, readHttpToken, rotateApiToken } from '../config/http-token.js';
+import { httpSecurityFor, rotateApiToken } from '../config/http-token.js';
 import type { ErrorComponent } from '../telemetry/input-metrics.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { createNotifier } from '../notify/notifier.js';
@@ -107,9 +107,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const store = createStateStore(paths.stateFile, loaded.state);
     const { limits } = config;
     let metrics: Metrics | undefined;
-    const reportError = (component: ErrorComponent, kind: string, error: unknown): void => {
+    const reportError = (
+      component: ErrorComponent,
+      kind: string,
+      error: unknown,
+      context: Record<string, unknown> = {},
+    ): void => {
       log.error(
-        { err: error, component, kind },
+        { err: error, component, kind, ...context },
         `${component} ${kind}: caught, the daemon goes on`,
       );
       metrics?.inputs.error(component, kind);
@@ -124,7 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       maxBytes: limits.audit_max_bytes,
       keepFiles: limits.audit_keep_files,
       onError: (error, { path }) => {
-        reportError('store', 'audit_rotation', { error, path });
+        reportError('store', 'audit_rotation', error, { path });
       },
     });
     cleanups.push(() => {
@@ -255,7 +260,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         onHookRefused: (reason) => metrics?.inputs.refused('claude-code', reason),
         onInternalError: () => metrics?.inputs.error('http', 'internal'),
         rotateToken: async () => {
-          if ((await readHttpToken(config.http)) !== undefined) {
+          if (config.http.token !== '' || config.http.token_file !== '') {
             return {
               ok: false,
               message: 'the token comes from [http] token or token_file: change it there',

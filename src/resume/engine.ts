@@ -332,7 +332,6 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     cancelPrune = clock.setTimer(again, PRUNE_EVERY_MS);
   }, 0);
 
-  /** Jobs not being carried out right now: how many, and how late the latest-overdue one is. */
   // Asked on every observation (the daemon state): O(running jobs), not O(jobs), per call.
   let jobKeysFor: { jobs: readonly ResumeJob[]; keys: Set<string> } | undefined;
   function pendingResumes(): number {
@@ -343,6 +342,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     return jobs.length - running;
   }
 
+  /** Jobs not being carried out right now: how many, and how late the latest-overdue one is. */
   function waitingJobs(): { pendingResumes: number; overdueSeconds: number } {
     const now = clock.now();
     const waiting = store.get().jobs.filter((j) => !scheduler.active().has(jobKey(j)));
