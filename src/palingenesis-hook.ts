@@ -1,14 +1,22 @@
 #!/usr/bin/env node
-// The command Claude Code runs for each hook: `palingenesis-hook.js claude-code --state-dir DIR`.
+// The command an agent runs for each hook: `palingenesis-hook.js <agent> --state-dir DIR`, e.g.
+// `palingenesis-hook.js claude-code --state-dir ~/.local/state/palingenesis`.
 // It forwards stdin to the daemon, or spools it. It always exits 0 and never writes to stdout:
 // Claude Code reads a hook's stdout (and its exit code) as instructions. Problems: one stderr line.
 import { forwardHookPayload } from './hooks/forward.js';
+import { SPOOL_AGENT } from './hooks/spool.js';
 
-const USAGE = 'usage: palingenesis-hook.js claude-code --state-dir DIR';
+const USAGE = 'usage: palingenesis-hook.js AGENT --state-dir DIR';
 
 async function main(argv: readonly string[]): Promise<void> {
   const [agent, flag, stateDir, ...rest] = argv;
-  if (agent !== 'claude-code' || flag !== '--state-dir' || !stateDir || rest.length > 0) {
+  if (
+    agent === undefined ||
+    !SPOOL_AGENT.test(agent) ||
+    flag !== '--state-dir' ||
+    !stateDir ||
+    rest.length > 0
+  ) {
     process.stderr.write(`palingenesis-hook: ${USAGE}\n`);
     return;
   }
@@ -17,6 +25,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const outcome = await forwardHookPayload(stateDir, agent, Buffer.concat(chunks));
   if (outcome.kind === 'spooled') {
     process.stderr.write(`palingenesis-hook: ${outcome.why}; spooled to ${outcome.file}\n`);
+  } else if (outcome.kind === 'refused') {
+    process.stderr.write(`palingenesis-hook: ${outcome.why}; payload dropped\n`);
   }
 }
 

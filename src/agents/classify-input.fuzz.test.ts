@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_WAIT_MS } from '../core/max-wait.js';
 import { STOP_REASONS } from '../core/stop-reason.js';
-import { classifyInput, type ClassifyAgent, type ClassifyVerdict } from './classify-input.js';
+import { classifyInput, type ClassifyVerdict } from './classify-input.js';
+import { CLASSIFY_AGENTS, recordReaders } from './record-readers.js';
+import type { RecordReader } from './definition.js';
 
 /**
  * Seeded, bounded properties of `palingenesis classify`: whatever it is given — text, a JSON
@@ -214,7 +216,9 @@ const input = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 1000 }),
   fc.string({ unit: 'grapheme', maxLength: 300 }),
 );
-const agent = fc.constantFrom<ClassifyAgent>('auto', 'claude-code', 'opencode', 'codex', 'gemini');
+const READERS = new Map<string, RecordReader[]>();
+for (const name of CLASSIFY_AGENTS) READERS.set(name, (await recordReaders(name)) ?? []);
+const agent = fc.constantFrom(...CLASSIFY_AGENTS);
 
 function assertValidVerdict(v: ClassifyVerdict): void {
   assert.ok(v.reason === 'none' || STOP_REASONS.includes(v.reason), v.reason);
@@ -237,7 +241,7 @@ describe('classifyInput fuzz', () => {
     fc.assert(
       fc.property(input, agent, (given, who) => {
         const started = performance.now();
-        const v = classifyInput(given, NOW, 'UTC', who);
+        const v = classifyInput(given, NOW, 'UTC', READERS.get(who) ?? []);
         const ms = performance.now() - started;
         slowestMs = Math.max(slowestMs, ms);
         assert.ok(ms < MAX_MS_PER_INPUT, `${ms.toFixed(0)} ms for ${given.length} chars`);
@@ -271,7 +275,7 @@ describe('classifyInput fuzz', () => {
     fc.assert(
       fc.property(long, (given) => {
         const started = performance.now();
-        assertValidVerdict(classifyInput(given, NOW, 'UTC'));
+        assertValidVerdict(classifyInput(given, NOW, 'UTC', READERS.get('auto') ?? []));
         const ms = performance.now() - started;
         slowestMs = Math.max(slowestMs, ms);
         assert.ok(ms < MAX_MS_PER_INPUT, `${ms.toFixed(0)} ms for ${given.length} chars`);

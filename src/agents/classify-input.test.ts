@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { classifyInput } from './classify-input.js';
+import { recordReaders } from './record-readers.js';
+
+const READERS = (await recordReaders('auto')) ?? [];
 
 const NOW = Date.parse('2026-11-27T22:00:00Z');
 
@@ -20,16 +23,19 @@ function recordedError(scenario: string): string {
 
 describe('classifyInput', () => {
   it('a real opencode 429 event: rate limit, reset from its retry-after-ms header', () => {
-    const v = classifyInput(recordedError('rate-limit'), NOW, 'UTC');
+    const v = classifyInput(recordedError('rate-limit'), NOW, 'UTC', READERS);
     assert.equal(v.reason, 'rate_limit');
-    assert.equal(v.source, 'retry-after-ms');
+    assert.equal(v.source, 'opencode:error:retry-after-ms');
     assert.equal(v.waitSeconds, 0);
   });
 
   it('a real opencode abort and failed compaction', () => {
-    assert.equal(classifyInput(recordedError('user-abort'), NOW, 'UTC').reason, 'user_exit');
     assert.equal(
-      classifyInput(recordedError('context-overflow-unrecoverable'), NOW, 'UTC').reason,
+      classifyInput(recordedError('user-abort'), NOW, 'UTC', READERS).reason,
+      'user_exit',
+    );
+    assert.equal(
+      classifyInput(recordedError('context-overflow-unrecoverable'), NOW, 'UTC', READERS).reason,
       'context_exhausted',
     );
   });
@@ -75,7 +81,7 @@ describe('classifyInput', () => {
   ];
   for (const [name, input, reason, resetAt] of table) {
     it(name, () => {
-      const v = classifyInput(input, NOW, 'UTC');
+      const v = classifyInput(input, NOW, 'UTC', READERS);
       assert.equal(v.reason, reason, JSON.stringify(v));
       assert.equal(v.resetAt, resetAt);
     });
@@ -86,7 +92,7 @@ describe('classifyInput', () => {
       claudeError('rate_limit', 429, "You've hit your limit · resets 4am (UTC)"),
     );
     const tail = JSON.stringify({ type: 'system', subtype: 'turn_duration' });
-    assert.equal(classifyInput([limit, tail].join('\n'), NOW, 'UTC').reason, 'rate_limit');
+    assert.equal(classifyInput([limit, tail].join('\n'), NOW, 'UTC', READERS).reason, 'rate_limit');
     const completed = JSON.stringify({
       type: 'result',
       subtype: 'success',
@@ -94,17 +100,17 @@ describe('classifyInput', () => {
       terminal_reason: 'completed',
     });
     assert.equal(
-      classifyInput([limit, completed, tail].join('\n'), NOW, 'UTC').reason,
+      classifyInput([limit, completed, tail].join('\n'), NOW, 'UTC', READERS).reason,
       'completed',
     );
     const unanswered = JSON.stringify({
       type: 'user',
       message: { role: 'user', content: 'go on' },
     });
-    const crash = classifyInput([limit, completed, unanswered].join('\n'), NOW, 'UTC');
+    const crash = classifyInput([limit, completed, unanswered].join('\n'), NOW, 'UTC', READERS);
     assert.equal(crash.reason, 'unknown');
     assert.match(crash.evidence, /unanswered prompt/);
-    assert.equal(classifyInput('{"a":1}\n{"b":2}\n', NOW, 'UTC').reason, 'none');
+    assert.equal(classifyInput('{"a":1}\n{"b":2}\n', NOW, 'UTC', READERS).reason, 'none');
   });
 });
 
@@ -226,7 +232,7 @@ describe('Claude Code records', () => {
   ];
   for (const [name, value, reason, resetAt, source] of table) {
     it(name, () => {
-      const v = classifyInput(JSON.stringify(value), NOW, 'UTC');
+      const v = classifyInput(JSON.stringify(value), NOW, 'UTC', READERS);
       assert.equal(v.reason, reason, JSON.stringify(v));
       assert.equal(v.resetAt, resetAt);
       assert.match(v.source, source);
@@ -254,14 +260,14 @@ describe('classifyInput: deep JSON is judged on what is readable, never a stack 
   ];
   for (const [name, input, reason] of deep) {
     it(name, () => {
-      assert.equal(classifyInput(input, NOW, 'UTC').reason, reason);
+      assert.equal(classifyInput(input, NOW, 'UTC', READERS).reason, reason);
     });
   }
 
   it('an error object nested a million deep', () => {
     const input = `${'{"a":'.repeat(1_000_000)}{"name":"APIError","data":{"statusCode":429}}${'}'.repeat(1_000_000)}`;
     // Deeper than an agent wraps its error (depth 6), so it is read as text.
-    assert.equal(classifyInput(input, NOW, 'UTC').reason, 'none');
+    assert.equal(classifyInput(input, NOW, 'UTC', READERS).reason, 'none');
   });
 });
 
@@ -310,7 +316,7 @@ describe('classifyInput: a reset stated too far away is clamped and says so', ()
   for (const [name, value] of table) {
     it(name, () => {
       const input = typeof value === 'string' ? value : JSON.stringify(value);
-      const v = classifyInput(input, NOW, 'UTC');
+      const v = classifyInput(input, NOW, 'UTC', READERS);
       assert.equal(v.reason, 'rate_limit', JSON.stringify(v));
       assert.equal(v.resetAt, clamped);
       assert.equal(v.waitSeconds, 31 * 86_400);
@@ -319,7 +325,12 @@ describe('classifyInput: a reset stated too far away is clamped and says so', ()
   }
 
   it('the exact wording', () => {
-    const v = classifyInput('Rate limit exceeded, try again in 9999999999999m', NOW, 'UTC');
+    const v = classifyInput(
+      'Rate limit exceeded, try again in 9999999999999m',
+      NOW,
+      'UTC',
+      READERS,
+    );
     assert.equal(
       v.evidence,
       'try again in 9999999999999m; reset 6,944,444,444 days away clamped to the 31-day maximum',
@@ -337,7 +348,7 @@ describe('classifyInput: long and repetitive input stays fast', () => {
     );
     for (const input of [text, lines.join('\n')]) {
       const started = performance.now();
-      const v = classifyInput(input, NOW, 'UTC');
+      const v = classifyInput(input, NOW, 'UTC', READERS);
       const ms = performance.now() - started;
       assert.equal(v.reason, 'rate_limit');
       assert.equal(v.resetAt, '2026-11-28T08:00:00.000Z');

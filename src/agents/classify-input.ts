@@ -1,11 +1,8 @@
-import { classify } from '../core/classify.js';
+import { authFailureText, classify } from '../core/classify.js';
 import { isCalendarInstant } from '../core/max-wait.js';
 import type { StopReasonKind } from '../core/stop-reason.js';
 import { parseStopText } from '../core/stop-text.js';
-import { claudeEvidence } from './claude-code/evidence.js';
-import { readClaudeLine, type ClaudeStop } from './claude-code/lines.js';
-import { errorEvidence } from './opencode/evidence.js';
-import { errorSchema, type OpencodeError } from './opencode/frames.js';
+import type { RecordReader, RecordReading } from './definition.js';
 
 /** What `palingenesis classify` prints. `none`: the input holds no stop. */
 export interface ClassifyVerdict {
@@ -16,26 +13,21 @@ export interface ClassifyVerdict {
   readonly evidence: string;
 }
 
-/** Wording of an authentication failure; a bare "401" in prose is not one. */
-const AUTH =
-  /\b(?:authentication_failed|invalid[ _]api[ _]key|ProviderAuthError|OAuth token has expired)\b/i;
-
 /**
  * Judges one input — plain text, one JSON object, or JSON lines (the last line that says
- * anything) — with exactly the code the daemon uses: `classify` for agent error objects,
- * `parseStopText` for everything else.
+ * anything) — with exactly the code the daemon uses: each agent's own record reader turns a
+ * record into the evidence its adapter would report, and `classify` judges it; anything else is
+ * read by `parseStopText`. `readers`: the agents to try, in order (one, for `--agent <kind>`).
  */
-export type ClassifyAgent = 'auto' | 'claude-code' | 'opencode' | 'codex' | 'gemini';
-
 export function classifyInput(
   input: string,
   now: number,
   zone: string,
-  agent: ClassifyAgent = 'auto',
+  readers: readonly RecordReader[],
 ): ClassifyVerdict {
   const trimmed = input.trim();
   const single = parseJson(trimmed);
-  if (single !== undefined) return judgeValue(single, trimmed, now, zone, agent) ?? none('json');
+  if (single !== undefined) return judgeValue(single, trimmed, now, zone, readers) ?? none('json');
   const lines = trimmed
     .split('\n')
     .map((l) => l.trim())
@@ -44,7 +36,7 @@ export function classifyInput(
   if (lines.length > 1 && parsed.every((p) => p !== undefined)) {
     // The last line about how a turn ended decides: a limit followed by a completed turn is no stop.
     for (let i = lines.length - 1; i >= 0; i--) {
-      const verdict = judgeValue(parsed[i], lines[i] ?? '', now, zone, agent);
+      const verdict = judgeValue(parsed[i], lines[i] ?? '', now, zone, readers);
       if (verdict !== undefined) return verdict;
     }
     return none('jsonl');
@@ -62,54 +54,41 @@ function judgeValue(
   json: string,
   now: number,
   zone: string,
-  agent: ClassifyAgent,
+  readers: readonly RecordReader[],
 ): ClassifyVerdict | undefined {
-  // A named agent's records are read with its own reader only; codex and gemini have none yet,
-  // so their output is judged as text.
-  const claude: ClaudeStop =
-    agent === 'auto' || agent === 'claude-code' ? readClaudeLine(value) : { kind: 'irrelevant' };
-  if (claude.kind === 'noise') return undefined;
-  if (claude.kind === 'no_stop') return none(`claude:${claude.source}`, claude.completed);
-  if (claude.kind === 'stop') return judgeClaude(claude, now, zone);
-  const error = agent === 'auto' || agent === 'opencode' ? findAgentError(value) : undefined;
-  if (error !== undefined) {
-    const evidence = errorEvidence(error);
-    const stop = classify(
-      { agent: 'opencode', lastAssistant: { completed: true, error: evidence } },
-      now,
-      zone,
-    );
-    const auth =
-      evidence.statusCode === 401 || AUTH.test(`${error.name} ${evidence.message ?? ''}`);
-    const reason = stop.reason === 'unknown' && auth ? 'auth_error' : stop.reason;
-    return verdict(reason, stop.resetAt, now, stop.resetSource ?? 'agent-error', stop.detail);
+  for (const read of readers) {
+    const reading = read(value);
+    if (reading.kind === 'irrelevant') continue;
+    if (reading.kind === 'noise') return undefined;
+    if (reading.kind === 'no_stop') return none(reading.source, reading.completed);
+    return judgeStop(reading, now, zone);
   }
   const fromText = judgeText(json, now, zone, 'json');
   return fromText.reason === 'none' ? undefined : fromText;
 }
 
-/** The daemon's own path: the line becomes stop evidence, and `classify` judges it. */
-function judgeClaude(
-  stop: Extract<ClaudeStop, { kind: 'stop' }>,
+/** The daemon's own path: the record's evidence, judged by `classify`. */
+function judgeStop(
+  stop: Extract<RecordReading, { kind: 'stop' }>,
   now: number,
   zone: string,
 ): ClassifyVerdict {
-  const judged = classify(claudeEvidence(stop), now, zone);
-  const source = `claude:${stop.source}`;
+  const judged = classify(stop.evidence, now, zone);
   return verdict(
     judged.reason,
     judged.resetAt,
     now,
-    judged.resetSource === undefined ? source : `${source}:${judged.resetSource}`,
-    stop.text.trim() === '' ? judged.detail : withNote(stop.text.trim(), judged.clampNote),
+    judged.resetSource === undefined ? stop.source : `${stop.source}:${judged.resetSource}`,
+    stop.text === undefined ? judged.detail : withNote(stop.text, judged.clampNote),
   );
 }
 
 function judgeText(text: string, now: number, zone: string, format: string): ClassifyVerdict {
   const read = parseStopText(text, now, zone);
+  // Billing words win over the limit they may come with ("Quota exceeded. Check your plan…").
+  const auth = authFailureText(text);
+  if (auth !== undefined) return verdict('auth_error', undefined, now, format, auth);
   if (read.kind === 'none' || read.kind === 'warning') {
-    if (AUTH.test(text))
-      return verdict('auth_error', undefined, now, format, firstMatch(text, AUTH));
     return none(read.kind === 'warning' ? `${format}:warning` : format);
   }
   return verdict(
@@ -154,19 +133,6 @@ function none(source: string, completed = false): ClassifyVerdict {
   };
 }
 
-/** The first agent error object anywhere in the value (events wrap it in payload.properties). */
-function findAgentError(value: unknown, depth = 0): OpencodeError | undefined {
-  if (depth > 6 || typeof value !== 'object' || value === null) return undefined;
-  // Only objects shaped like an agent error (`{name: '…Error', data}`), not any `name` field.
-  const direct = errorSchema.safeParse(value);
-  if (direct.success && direct.data.name.endsWith('Error')) return direct.data;
-  for (const child of Object.values(value)) {
-    const found = findAgentError(child, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 function parseJson(text: string): unknown {
   if (!text.startsWith('{') && !text.startsWith('[')) return undefined;
   try {
@@ -174,8 +140,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function firstMatch(text: string, re: RegExp): string {
-  return re.exec(text)?.[0] ?? '';
 }

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { classifyInput, type ClassifyAgent } from '../agents/classify-input.js';
+import { classifyInput } from '../agents/classify-input.js';
+import { CLASSIFY_AGENTS, recordReaders } from '../agents/record-readers.js';
 import { PalError } from '../errors.js';
 import type { CliContext } from './context.js';
-
-const AGENTS: readonly ClassifyAgent[] = ['auto', 'claude-code', 'opencode', 'codex', 'gemini'];
 
 export function classifyCommand(
   program: Command,
@@ -16,7 +15,7 @@ export function classifyCommand(
     .description(
       "why did (or didn't) it resume? judge a stop message, event, transcript line or transcript",
     )
-    .option('--agent <agent>', `which agent wrote it: ${AGENTS.join(', ')}`, 'auto')
+    .option('--agent <agent>', `which agent wrote it: ${CLASSIFY_AGENTS.join(', ')}`, 'auto')
     .option('--now <iso>', 'the moment to judge at (ISO 8601), for reproducible answers')
     .option(
       '--tz <zone>',
@@ -28,15 +27,15 @@ export function classifyCommand(
         '(judged by the last line that says anything). Prints one JSON object:\n' +
         '  {"reason", "resetAt", "waitSeconds", "source", "evidence"}\n' +
         'reason is rate_limit, context_exhausted, overloaded, user_exit, crash, auth_error, completed,\n' +
-        "unknown, or none when the input holds no stop. It runs the daemon's own classifier.\n" +
-        '--agent auto tries every known record format; naming an agent reads only its records\n' +
-        '(codex and gemini: text only, for now).',
+        "unknown, or none when the input holds no stop. It runs the daemon's own classifier: each\n" +
+        "agent's record is read by that agent's own code, as the daemon reads it. --agent auto tries\n" +
+        'every agent in turn; naming one reads only its records (anything else is read as text).',
     )
     .action(
       async (file: string | undefined, opts: { agent: string; now?: string; tz?: string }) => {
-        const agent = AGENTS.find((a) => a === opts.agent);
-        if (agent === undefined)
-          throw new PalError('usage', `--agent must be one of ${AGENTS.join(', ')}`);
+        const readers = await recordReaders(opts.agent);
+        if (readers === undefined)
+          throw new PalError('usage', `--agent must be one of ${CLASSIFY_AGENTS.join(', ')}`);
         const now = opts.now === undefined ? Date.now() : Date.parse(opts.now);
         if (Number.isNaN(now))
           throw new PalError('usage', `--now is not an ISO 8601 instant: ${opts.now ?? ''}`);
@@ -44,7 +43,7 @@ export function classifyCommand(
         if (!isZone(zone)) throw new PalError('usage', `--tz is not an IANA time zone: ${zone}`);
         const input =
           file === undefined || file === '-' ? await readStdin() : await readInput(file);
-        ctx.stdout(`${JSON.stringify(classifyInput(input, now, zone, agent))}\n`);
+        ctx.stdout(`${JSON.stringify(classifyInput(input, now, zone, readers))}\n`);
       },
     );
 }

@@ -3,21 +3,13 @@ import { createServer } from 'node:net';
 import { z } from 'zod';
 import { formatIssue, type LoadResult } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { isPalError } from '../errors.js';
-import { claudeHookStatus } from '../hooks/claude-status.js';
-import type { CliContext } from './context.js';
+import type { DoctorCheck, DoctorStatus, VersionCheckInput } from '../agents/definition.js';
 import type { DaemonClient } from './daemon-client.js';
-import { expectedCommand, hookFiles, hookScriptPath } from './hooks-commands.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail';
+export type CheckStatus = DoctorStatus;
 
 /** One line of `palingenesis doctor`: what was found and, unless it is fine, how to fix it. */
-export interface Check {
-  readonly name: string;
-  readonly status: CheckStatus;
-  readonly finding: string;
-  readonly fix?: string;
-}
+export type Check = DoctorCheck;
 
 const VERSION_TIMEOUT_MS = 10_000;
 const STATUS_TIMEOUT_MS = 3_000;
@@ -111,14 +103,7 @@ function tryBind(host: string, port: number): Promise<string | undefined> {
 }
 
 /** `<binary> --version`, bounded in time; what an agent check reports. */
-export function agentVersionCheck(input: {
-  readonly name: string;
-  readonly binary: string;
-  readonly enabled: boolean;
-  readonly required: boolean;
-  readonly configKey: string;
-  readonly install: string;
-}): Promise<Check> {
+export function agentVersionCheck(input: VersionCheckInput): Promise<Check> {
   const { name, binary } = input;
   return new Promise((resolve) => {
     execFile(binary, ['--version'], { timeout: VERSION_TIMEOUT_MS }, (error, stdout, stderr) => {
@@ -142,34 +127,4 @@ export function agentVersionCheck(input: {
       resolve({ name, status: input.required ? 'fail' : 'warn', finding: why, fix });
     });
   });
-}
-
-export async function hooksCheck(ctx: CliContext, configFlag: string | undefined): Promise<Check> {
-  const name = 'hooks';
-  const fix = 'palingenesis hooks install claude-code';
-  try {
-    const files = await hookFiles(ctx, configFlag);
-    const status = await claudeHookStatus(files, expectedCommand(files, hookScriptPath()));
-    const count = status.events.filter((e) => e.installed).length;
-    const missing = status.paths.filter((p) => !p.exists && p.role !== 'state dir');
-    if (missing.length > 0) {
-      const paths = missing.map((p) => p.path).join(', ');
-      return { name, status: 'fail', finding: `the hooks run ${paths}, which is gone`, fix };
-    }
-    if (status.installed === 'none') {
-      const finding = `not installed in ${status.settingsPath}; stops are seen in transcripts, later`;
-      return { name, status: 'warn', finding, fix };
-    }
-    if (status.installed === 'some' || !status.current) {
-      const finding =
-        status.installed === 'some'
-          ? `only ${count} of ${status.events.length} hooks installed in ${status.settingsPath}`
-          : `installed, but for another palingenesis or state directory (${status.settingsPath})`;
-      return { name, status: 'warn', finding, fix };
-    }
-    return { name, status: 'ok', finding: `${count} hooks installed in ${status.settingsPath}` };
-  } catch (error) {
-    if (!isPalError(error)) throw error;
-    return { name, status: 'fail', finding: error.message, fix: 'fix that file, then: ' + fix };
-  }
 }

@@ -3,11 +3,12 @@ import { loadConfig } from '../config/load.js';
 import { defaultConfig } from '../config/schema.js';
 import { configLocation, type CliContext } from './context.js';
 import { authedClient, connectDaemon } from './daemon-client.js';
+import type { DoctorContext } from '../agents/definition.js';
+import { AGENT_LIST } from '../agents/registry.js';
 import {
   agentVersionCheck,
   configCheck,
   daemonCheck,
-  hooksCheck,
   portCheck,
   type Check,
   type CheckStatus,
@@ -50,37 +51,24 @@ export async function runChecks(ctx: CliContext, configFlag: string | undefined)
     ? (await connectDaemon(ctx, configFlag)).client
     : await authedClient(ctx, config);
   const daemon = await daemonCheck(client, config);
-  const hooks = async (): Promise<Check> => {
-    if (!config.claude_code.enabled) {
-      return { name: 'hooks', status: 'ok', finding: 'not checked: [claude_code] enabled = false' };
-    }
-    if (!loaded.ok) {
-      return { name: 'hooks', status: 'warn', finding: 'not checked: the config is invalid' };
-    }
-    return hooksCheck(ctx, configFlag);
+  const sections: Readonly<Record<string, unknown>> = config;
+  const doctorCtx: DoctorContext = {
+    cli: ctx,
+    configFlag,
+    configValid: loaded.ok,
+    versionCheck: agentVersionCheck,
   };
-  const [port, opencode, claude, hooked] = await Promise.all([
+  // Each agent checks itself (installed, version, its hooks), in registry order.
+  const agentChecks = AGENT_LIST.map(async (agent) =>
+    agent.doctor === undefined
+      ? []
+      : agent.doctor(agent.schema.parse(sections[agent.configKey] ?? {}), doctorCtx),
+  );
+  const [port, ...agents] = await Promise.all([
     portCheck(config, daemon.reachable),
-    agentVersionCheck({
-      name: 'opencode',
-      binary: config.opencode.binary,
-      enabled: config.opencode.enabled,
-      // Only a managed server is started from the binary; otherwise the daemon uses the URL.
-      required: config.opencode.manage,
-      configKey: 'opencode',
-      install: 'npm install -g opencode-ai',
-    }),
-    agentVersionCheck({
-      name: 'claude-code',
-      binary: config.claude_code.binary,
-      enabled: config.claude_code.enabled,
-      required: true,
-      configKey: 'claude_code',
-      install: 'npm install -g @anthropic-ai/claude-code',
-    }),
-    hooks(),
+    ...agentChecks,
   ]);
-  return [configCheck(loaded), daemon.check, port, opencode, claude, hooked];
+  return [configCheck(loaded), daemon.check, port, ...agents.flat()];
 }
 
 export function renderChecks(

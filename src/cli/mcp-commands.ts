@@ -4,13 +4,17 @@ import { statePaths, type ConfigLocation } from '../config/paths.js';
 import { readBuildInfo } from '../daemon/build-info.js';
 import { PalError } from '../errors.js';
 import { MCP_TOOL_NAMES } from '../mcp/names.js';
-import { claudeMcpAddCommand, opencodeMcpSnippet } from '../mcp/snippets.js';
+import { AGENT_LIST } from '../agents/registry.js';
+import { MCP_SERVER_NAME } from '../mcp/names.js';
 import { configLocation, type CliContext } from './context.js';
 import { connectDaemon } from './daemon-client.js';
 import { selfCommand } from './self.js';
 
-const CLIENTS = ['opencode', 'claude-code'] as const;
-const SCOPES = ['local', 'user', 'project'] as const;
+/** The agents that can run our MCP server, with how each registers it. */
+const CLIENTS = AGENT_LIST.flatMap((agent) =>
+  agent.mcp === undefined ? [] : [{ kind: agent.kind, ...agent.mcp }],
+);
+const KINDS = CLIENTS.map((client) => client.kind).join(', ');
 
 const SERVE_HELP = `
 Speaks MCP on stdin/stdout (nothing else is ever written to stdout; diagnostics go to stderr) and
@@ -34,28 +38,37 @@ export function mcpCommands(
       await serveStdio(ctx, globals().config);
     });
 
+  const scoped = CLIENTS.filter((client) => client.scopes !== undefined);
   mcp
     .command('config <agent>')
-    .description(`print how to register the MCP server with an agent (${CLIENTS.join(', ')})`)
-    .option('--scope <scope>', `claude-code: ${SCOPES.join(', ')}`, 'user')
+    .description(`print how to register the MCP server with an agent (${KINDS})`)
+    .option(
+      '--scope <scope>',
+      scoped.map((client) => `${client.kind}: ${(client.scopes ?? []).join(', ')}`).join('; ') +
+        ' (default: the first)',
+    )
     .addHelpText(
       'after',
-      '\nopencode: merge the JSON into opencode.json (the project) or\n' +
-        '~/.config/opencode/opencode.json (everywhere). claude-code: run the printed command.\n' +
-        'Both name this node and this palingenesis by absolute path (and --config if given).',
+      `\n${CLIENTS.map((client) => `${client.kind}: ${client.help}`).join('\n')}\n` +
+        'Each names this node and this palingenesis by absolute path (and --config if given).',
     )
-    .action((agent: string, opts: { scope: string }) => {
-      const command = serveCommand(configLocation(ctx, globals().config));
-      if (agent === 'opencode') {
-        ctx.stdout(opencodeMcpSnippet(command));
-      } else if (agent === 'claude-code') {
-        if (!(SCOPES as readonly string[]).includes(opts.scope)) {
-          throw new PalError('usage', `--scope must be one of ${SCOPES.join(', ')}`);
-        }
-        ctx.stdout(`${claudeMcpAddCommand(command, opts.scope)}\n`);
-      } else {
-        throw new PalError('usage', `unknown agent "${agent}"; one of: ${CLIENTS.join(', ')}`);
+    .action((agent: string, opts: { scope?: string }) => {
+      const client = CLIENTS.find((c) => c.kind === agent);
+      if (client === undefined) {
+        throw new PalError('usage', `unknown agent "${agent}"; one of: ${KINDS}`);
       }
+      const scopes = client.scopes ?? [];
+      const scope = opts.scope ?? scopes[0] ?? '';
+      if (opts.scope !== undefined && !scopes.includes(opts.scope)) {
+        throw new PalError(
+          'usage',
+          scopes.length === 0
+            ? `${agent} has no --scope`
+            : `--scope must be one of ${scopes.join(', ')}`,
+        );
+      }
+      const command = serveCommand(configLocation(ctx, globals().config));
+      ctx.stdout(client.snippet(command, { scope, name: MCP_SERVER_NAME }));
     });
 }
 

@@ -45,7 +45,7 @@ function redactValue(value: unknown, path: readonly string[]): unknown {
 
 /** The file `config init` writes: every key with its default and a comment saying what it does. */
 export function renderDefaultConfigFile(): string {
-  const defaults = defaultConfig();
+  const defaults: Readonly<Record<string, Record<string, unknown>>> = defaultConfig();
   const out = [
     '# palingenesis configuration.',
     '# Every key is shown with its default; delete a key to go back to the default.',
@@ -53,7 +53,7 @@ export function renderDefaultConfigFile(): string {
   ];
   for (const section of CONFIG_SECTIONS) {
     out.push('', `# ${section.description}`, `[${section.name}]`);
-    const values: Record<string, unknown> = defaults[section.name];
+    const values = defaults[section.name] ?? {};
     const shape: Readonly<Record<string, ZodType>> = section.schema.shape;
     for (const [key, field] of Object.entries(shape)) {
       if (field.description !== undefined) out.push(`# ${field.description}`);

@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { AGENT_LIST, type RegisteredAgent } from '../agents/registry.js';
 import { CHANNELS_EXAMPLE, notificationsSection } from './notifications-schema.js';
 
 /**
@@ -81,84 +82,6 @@ const otelSection = z.strictObject({
     )
     .default({})
     .describe('Headers sent with every export, e.g. { Authorization = "Bearer …" }. Never shown.'),
-});
-
-const opencodeSection = z.strictObject({
-  enabled: z.boolean().default(true).describe('Watch an opencode server and resume its sessions.'),
-  url: z
-    .url({ protocol: /^https?$/ })
-    .default('http://127.0.0.1:4096')
-    .describe(
-      'The opencode server to watch (`opencode serve --port 4096`, or `opencode --port 4096`).',
-    ),
-  username: z
-    .string()
-    .default('opencode')
-    .describe('Basic-auth user when the server sets OPENCODE_SERVER_PASSWORD.'),
-  password: z
-    .string()
-    .default('')
-    .describe('Basic-auth password (OPENCODE_SERVER_PASSWORD); empty means no auth. Never shown.'),
-  manage: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Run `opencode serve` from the daemon and restart it when it dies (then url is ignored).',
-    ),
-  binary: z
-    .string()
-    .min(1)
-    .default('opencode')
-    .describe('The opencode executable, for manage = true.'),
-  serve_hostname: z
-    .string()
-    .min(1)
-    .default('127.0.0.1')
-    .describe('Where a managed server listens.'),
-  serve_port: z
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .default(4096)
-    .describe('Port of a managed server.'),
-  directory: z
-    .string()
-    .default('')
-    .describe('Project directory a managed server runs in; empty: where the daemon was started.'),
-});
-
-export const CLAUDE_RESUME_MODES = ['auto', 'headless', 'tmux', 'notify'] as const;
-
-const claudeCodeSection = z.strictObject({
-  enabled: z
-    .boolean()
-    .default(true)
-    .describe('Watch Claude Code (hooks, transcripts, live sessions) and resume its sessions.'),
-  config_dir: z
-    .string()
-    .default('')
-    .describe("Claude Code's directory; empty: $CLAUDE_CONFIG_DIR, else ~/.claude."),
-  binary: z
-    .string()
-    .min(1)
-    .default('claude')
-    .describe('The Claude Code executable, for headless resumes and new sessions.'),
-  resume_mode: z
-    .enum(CLAUDE_RESUME_MODES)
-    .default('auto')
-    .describe(
-      'auto: type into the idle tmux pane of a live interactive session, else run headless; ' +
-        'headless: `claude -p --resume`; tmux: only send-keys, else notify; notify: never act.',
-    ),
-  poll_interval_ms: z
-    .number()
-    .int()
-    .min(100)
-    .max(60_000)
-    .default(1000)
-    .describe('How often transcripts and live-session files are checked for changes.'),
-  tmux_binary: z.string().min(1).default('tmux').describe('The tmux executable, for send-keys.'),
 });
 
 const resumeSection = z.strictObject({
@@ -306,8 +229,11 @@ export const CONFIG_SECTIONS = [
     description: 'Telemetry: Prometheus metrics; OpenTelemetry traces and logs (OTLP/HTTP).',
     schema: otelSection,
   },
-  { name: 'opencode', description: 'The opencode agent.', schema: opencodeSection },
-  { name: 'claude_code', description: 'The Claude Code agent.', schema: claudeCodeSection },
+  ...AGENT_LIST.map((agent) => ({
+    name: agent.configKey,
+    description: agent.description,
+    schema: agent.schema,
+  })),
   {
     name: 'resume',
     description: 'How and when stopped sessions are resumed.',
@@ -331,8 +257,7 @@ export const configSchema = z.strictObject({
   daemon: daemonSection.prefault({}),
   http: httpSection.prefault({}),
   otel: otelSection.prefault({}),
-  opencode: opencodeSection.prefault({}),
-  claude_code: claudeCodeSection.prefault({}),
+  ...agentSections(),
   resume: resumeSection.prefault({}),
   metrics: metricsSection.prefault({}),
   limits: limitsSection.prefault({}),
@@ -340,6 +265,18 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** One section per registered agent, keyed by its `configKey`, each defaulted when absent. */
+type AgentSections = {
+  readonly [A in RegisteredAgent as A['configKey']]: z.ZodPrefault<A['schema']>;
+};
+
+function agentSections(): AgentSections {
+  // The mapped type names what this builds; TypeScript cannot follow Object.fromEntries there.
+  return Object.fromEntries(
+    AGENT_LIST.map((agent) => [agent.configKey, agent.schema.prefault({})]),
+  ) as AgentSections;
+}
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function defaultConfig(): Config {

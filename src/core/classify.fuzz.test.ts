@@ -8,7 +8,6 @@ import { decide, type ResumePolicy } from './decide.js';
 import { MAX_WAIT_MS, isCalendarInstant } from './max-wait.js';
 import { resetFromHeaders } from './reset-headers.js';
 import {
-  AGENTS,
   STOP_REASONS,
   type AgentErrorEvidence,
   type StopEvidence,
@@ -199,7 +198,7 @@ const errorEvidence: fc.Arbitrary<AgentErrorEvidence> = fc.record(
 
 const evidence: fc.Arbitrary<StopEvidence> = fc.record(
   {
-    agent: fc.constantFrom(...AGENTS),
+    agent: fc.constantFrom(...['opencode', 'claude-code', 'codex']),
     lastAssistant: fc.record(
       {
         completed: fc.boolean(),

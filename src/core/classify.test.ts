@@ -20,8 +20,8 @@ describe('classify', () => {
       undefined,
     ],
     [
-      'user abort',
-      failed({ name: 'MessageAbortedError', message: 'The operation was aborted.' }),
+      "the agent's own verdict (an abort) is trusted",
+      failed({ name: 'Aborted', message: 'The operation was aborted.', kind: 'user_exit' }),
       'user_exit',
       undefined,
     ],
@@ -183,7 +183,7 @@ describe('classify', () => {
     [
       'an authentication error is not resumable',
       failed({ name: 'ProviderAuthError', message: 'invalid api key', statusCode: 401 }),
-      'unknown',
+      'auth_error',
       undefined,
     ],
     [

@@ -45,6 +45,13 @@ const CONTEXT_TEXT =
 const OVERLOADED_TEXT =
   /overloaded|server[ _]error|service unavailable|bad gateway|gateway timeout/i;
 const OVERLOADED_STATUS = new Set([500, 502, 503, 504, 529]);
+/**
+ * An authentication or billing failure, whichever agent met it: no wait fixes it. A bare "401"
+ * in prose is not one; OpenAI's `insufficient_quota` ("Check your plan and billing details") is
+ * billing although it comes as a 429 and Codex files it as a usage limit.
+ */
+const AUTH_TEXT =
+  /\b(?:authentication_failed|invalid[ _]api[ _]key|incorrect api key|OAuth token has expired|insufficient_quota|check your plan and billing details|billing_error)\b/i;
 
 function classifyError(
   error: AgentErrorEvidence,
@@ -79,14 +86,14 @@ function classifyError(
       ? withReset(error.kind, detail)
       : { reason: error.kind, detail, evidence };
   }
-  if (error.name === 'MessageAbortedError') {
-    return { reason: 'user_exit', detail: 'the user aborted the turn', evidence };
+  if (error.statusCode === 401 || AUTH_TEXT.test(text)) {
+    return {
+      reason: 'auth_error',
+      detail: `${what}: ${error.message ?? 'not authorised'}`,
+      evidence,
+    };
   }
-  if (
-    error.name === 'ContextOverflowError' ||
-    CONTEXT_TEXT.test(text) ||
-    said === 'context_exhausted'
-  ) {
+  if (CONTEXT_TEXT.test(text) || said === 'context_exhausted') {
     return { reason: 'context_exhausted', detail: `${what}: ${error.message ?? ''}`, evidence };
   }
   if (error.statusCode === 429 || RATE_LIMIT_TEXT.test(text) || said === 'rate_limit') {
@@ -134,6 +141,11 @@ function statedReset(
         source: `message:${fromText.source ?? 'text'}`,
         clampNote: fromText.clampNote,
       };
+}
+
+/** The words of an authentication or billing failure in `text`, if it has them. */
+export function authFailureText(text: string): string | undefined {
+  return AUTH_TEXT.exec(text)?.[0];
 }
 
 function systemZone(): string {

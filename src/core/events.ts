@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { DAEMON_STATES } from './daemon-state.js';
-import { AGENTS, STOP_REASONS } from './stop-reason.js';
+import { AGENT_KIND_PATTERN, STOP_REASONS } from './stop-reason.js';
+
+const agentKind = z.string().regex(AGENT_KIND_PATTERN);
 
 /**
  * Every daemon event, defined once. The audit log, the metrics and (later) the live event stream
  * all derive from these; names are dotted, lowercase, past tense.
  */
 const base = { at: z.number() };
-const session = { ...base, agent: z.enum(AGENTS), sessionId: z.string() };
+const session = { ...base, agent: agentKind, sessionId: z.string() };
 const action = z.enum(['resume_same', 'new_session', 'restart_agent_then_resume']);
 
 export const daemonEventSchema = z.discriminatedUnion('type', [
@@ -106,14 +108,14 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('agent.restarted'),
     ...base,
-    agent: z.enum(AGENTS),
+    agent: agentKind,
     restarts: z.number().int(),
   }),
   /** A managed agent kept dying: it is left down. */
   z.object({
     type: z.literal('agent.gave_up'),
     ...base,
-    agent: z.enum(AGENTS),
+    agent: agentKind,
     reason: z.string(),
   }),
   z.object({

@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { AGENTS, STOP_REASONS } from './stop-reason.js';
+import { AGENT_KIND_PATTERN, STOP_REASONS } from './stop-reason.js';
+
+const agentKind = z.string().regex(AGENT_KIND_PATTERN);
 
 /**
  * Resume jobs and the lifetime totals, as persisted. Pure transitions: the state file adapter
  * saves whatever these return before anything waits on a job (exactly-once rests on that).
  */
 export const resumeJobSchema = z.object({
-  agent: z.enum(AGENTS),
+  agent: agentKind,
   sessionId: z.string().min(1),
   directory: z.string().optional(),
   reason: z.enum(STOP_REASONS),
@@ -27,7 +29,7 @@ export type ResumeJob = z.infer<typeof resumeJobSchema>;
 
 /** What is remembered of a session across restarts. */
 export const sessionRecordSchema = z.object({
-  agent: z.enum(AGENTS),
+  agent: agentKind,
   sessionId: z.string().min(1),
   directory: z.string().optional(),
   title: z.string().optional(),

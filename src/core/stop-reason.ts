@@ -12,8 +12,13 @@ export const STOP_REASONS = [
 ] as const;
 export type StopReasonKind = (typeof STOP_REASONS)[number];
 
-export const AGENTS = ['opencode', 'claude-code'] as const;
-export type AgentKind = (typeof AGENTS)[number];
+/**
+ * Which agent a session belongs to: the `kind` of a registered agent (src/agents/registry.ts),
+ * e.g. `claude-code`. The core names no agent: every rule here holds for all of them.
+ */
+export type AgentKind = string;
+/** What an agent kind looks like (lowercase, digits, dashes): the shape persisted and exported. */
+export const AGENT_KIND_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** An error an agent recorded on its last turn, normalised across agents. */
 export interface AgentErrorEvidence {

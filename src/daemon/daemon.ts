@@ -12,7 +12,8 @@ import { createEventStream } from '../events/stream.js';
 import { systemClock } from '../jobs/clock.js';
 import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
 import { createStateStore } from '../resume/store.js';
-import { createAdapters, createSupervisor } from './wiring.js';
+import { AGENT_KINDS } from '../agents/registry.js';
+import { createAgents } from './wiring.js';
 import { PalError } from '../errors.js';
 import { ensurePrivateDirSync } from '../node-util.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
@@ -180,12 +181,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log.info({ from: lastState, to: state }, 'daemon.state_changed');
       lastState = state;
     };
-    const agents = createAdapters(config, {
+    const agents = await createAgents(config, {
       clock: systemClock,
       log,
       env: options.env ?? process.env,
       stateDir: paths.dir,
-      onHookRejected: (reason) => metrics?.inputs.refused('claude-code', reason),
+      onRefused: (agent, reason) => metrics?.inputs.refused(agent, reason),
+      onError: (agent) => metrics?.inputs.error('agent', agent),
+      onProcess: (agent, event) => {
+        bus.emit(
+          event.kind === 'restarted'
+            ? { type: 'agent.restarted', at: Date.now(), agent, restarts: event.restarts }
+            : { type: 'agent.gave_up', at: Date.now(), agent, reason: event.reason },
+        );
+      },
       tracked: () =>
         late.engine
           ?.sessions()
@@ -195,7 +204,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       clock: systemClock,
       random: Math.random,
       config: liveView(holder),
-      adapters: agents.adapters,
+      adapters: new Map([...agents].map(([kind, agent]) => [kind, agent.adapter])),
+      agents: AGENT_KINDS,
       bus,
       log,
       store,
@@ -232,6 +242,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         daemonState: control.state,
         resume: {
           lifetime: loaded.state.totals,
+          agents: AGENT_KINDS,
           snapshot: () => running.snapshot(),
         },
       });
@@ -245,7 +256,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     let url: string | undefined;
     if (config.http.enabled) {
-      const claude = agents.claude;
       const app = createHttpApp({
         security,
         info,
@@ -257,7 +267,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         maxBodyBytes: config.limits.max_body_bytes,
         maxConnections: config.limits.max_connections,
         hooksPerSecond: config.limits.hooks_per_second,
-        onHookRefused: (reason) => metrics?.inputs.refused('claude-code', reason),
+        onHookRefused: (agent, reason) => metrics?.inputs.refused(agent, reason),
         onInternalError: () => metrics?.inputs.error('http', 'internal'),
         rotateToken: async () => {
           if (config.http.token !== '' || config.http.token_file !== '') {
@@ -272,13 +282,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           return { ok: true, file: paths.tokenFile };
         },
         hooks: (agent, payload) => {
-          if (agent !== 'claude-code' || claude === undefined) return false;
-          const event = (payload as { hook_event_name?: unknown }).hook_event_name;
-          log.debug(
-            { agent, event: typeof event === 'string' ? event : undefined },
-            'hook received',
-          );
-          claude.acceptHook(payload);
+          const accept = agents.get(agent)?.acceptHook;
+          if (accept === undefined) return false;
+          accept(payload);
           return true;
         },
       });
@@ -290,15 +296,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     log.info({ url, version: build.version, commit: build.commit }, 'daemon.started');
     bus.emit({ type: 'daemon.started', at: Date.now(), version: build.version, pid: process.pid });
-    const supervisor = createSupervisor(config, {
-      clock: systemClock,
-      log,
-      bus,
-      env: options.env ?? process.env,
-    });
-    if (supervisor !== undefined) {
-      supervisor.start();
-      cleanups.push(() => supervisor.stop());
+    // Processes the agents run (a managed `opencode serve`), once the API is up to report them.
+    for (const agent of agents.values()) {
+      const child = agent.process;
+      if (child === undefined) continue;
+      child.start();
+      cleanups.push(() => child.stop());
     }
     const watching = new AbortController();
     const watchers = [...running.adapters()].map((adapter) =>

@@ -1,128 +1,72 @@
 import type { Logger } from 'pino';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { AgentAdapter } from '../agents/adapter.js';
-import {
-  createClaudeAdapter,
-  type ClaudeAdapter,
-  type HookRejection,
-} from '../agents/claude-code/adapter.js';
-import { drainSpool, spoolDir } from '../hooks/spool.js';
-import { createOpencodeAdapter } from '../agents/opencode/adapter.js';
+import type { SessionRef } from '../agents/adapter.js';
+import type {
+  AgentDefinition,
+  AgentDeps,
+  AgentInstance,
+  AgentProcessEvent,
+} from '../agents/definition.js';
+import { AGENT_LIST } from '../agents/registry.js';
 import type { Config } from '../config/schema.js';
-import { createOpencodeSupervisor, type Supervisor } from '../agents/opencode/supervisor.js';
-import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../jobs/clock.js';
 
-/** The agents this configuration enables. Adding an agent: one line here, one folder in agents/. */
-export function createAdapters(
-  config: Config,
-  deps: {
-    clock: Clock;
-    log: Logger;
-    tracked: Parameters<typeof createOpencodeAdapter>[0]['tracked'];
-    env: NodeJS.ProcessEnv;
-    stateDir: string;
-    /**
-     * Each Claude Code hook the adapter would not act on, with why (labels: `HOOK_REJECTIONS`
-     * from agents/claude-code/adapter.ts): for a counter. Called per hook; never logs above debug.
-     */
-    onHookRejected?: (reason: HookRejection, detail: string) => void;
-  },
-): { adapters: Map<string, AgentAdapter>; claude?: ClaudeAdapter } {
-  const adapters = new Map<string, AgentAdapter>();
-  let claude: ClaudeAdapter | undefined;
-  if (config.opencode.enabled) {
-    adapters.set(
-      'opencode',
-      createOpencodeAdapter({
-        url: config.opencode.manage
-          ? `http://${hostForUrl(config.opencode.serve_hostname)}:${config.opencode.serve_port}`
-          : config.opencode.url,
-        username: config.opencode.username,
-        password: config.opencode.password,
-        now: () => deps.clock.now(),
-        sleep: (ms, signal) => abortableSleep(deps.clock, ms, signal),
-        reconnect: { baseMs: 500, maxMs: 30_000 },
-        tracked: deps.tracked,
-        onError: (what, error) => {
-          deps.log.warn({ err: error, what }, 'agent adapter error');
-        },
-      }),
-    );
-  }
-  if (config.claude_code.enabled) {
-    const cc = config.claude_code;
-    const spool = spoolDir(deps.stateDir, 'claude-code');
-    claude = createClaudeAdapter({
-      claudeDir: claudeDir(cc.config_dir, deps.env),
-      binary: cc.binary,
-      tmuxBinary: cc.tmux_binary,
-      resumeMode: cc.resume_mode,
-      pollMs: cc.poll_interval_ms,
-      env: deps.env,
-      now: () => deps.clock.now(),
-      sleep: (ms, signal) => abortableSleep(deps.clock, ms, signal),
-      maxTrackedFiles: config.limits.max_tracked_files,
-      replaySpool: async (accept) => {
-        const result = await drainSpool(spool, (value) => accept(value));
-        if (result.replayed > 0 || result.malformed > 0)
-          deps.log.info({ ...result, spool }, 'spooled Claude Code hook payloads replayed');
-      },
-      onHookRejected: (reason, detail) => {
-        // A flood of forged hooks must not flood the log: debug only, and a counter.
-        deps.log.debug({ reason, detail }, 'claude code hook not acted on');
-        deps.onHookRejected?.(reason, detail);
-      },
-      onError: (what, error) => {
-        deps.log.warn({ err: error, what }, 'agent adapter error');
-      },
-      onInfo: (what, details) => {
-        deps.log.info(details, what);
-      },
-    });
-    adapters.set('claude-code', claude);
-  }
-  return { adapters, claude };
+export interface WiringDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stateDir: string;
+  readonly tracked: () => readonly SessionRef[];
+  /** An input an agent did not believe, e.g. a forged hook: for a counter. */
+  readonly onRefused: (agent: string, reason: string) => void;
+  /** A failure an agent caught (already logged): for a counter. */
+  readonly onError: (agent: string) => void;
+  readonly onProcess: (agent: string, event: AgentProcessEvent) => void;
 }
 
-/** `[claude_code] config_dir`, else `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
-export function claudeDir(configured: string, env: NodeJS.ProcessEnv): string {
-  if (configured !== '') return configured;
-  const fromEnv = env['CLAUDE_CONFIG_DIR'];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const home = env['HOME'];
-  return join(home === undefined || home === '' ? homedir() : home, '.claude');
+/** The agents this configuration enables, each built by its own definition (registry.ts). */
+export async function createAgents(
+  config: Config,
+  deps: WiringDeps,
+): Promise<Map<string, AgentInstance>> {
+  const sections: Readonly<Record<string, unknown>> = config;
+  const instances = new Map<string, AgentInstance>();
+  for (const agent of AGENT_LIST) {
+    const section = sectionOf(agent, sections[agent.configKey]);
+    if (!agent.enabled(section)) continue;
+    instances.set(agent.kind, await agent.create(section, agentDeps(agent.kind, config, deps)));
+  }
+  return instances;
 }
 
-/** Runs `opencode serve` when `[opencode] manage = true`; undefined otherwise. */
-export function createSupervisor(
-  config: Config,
-  deps: { clock: Clock; log: Logger; bus: EventBus; env: NodeJS.ProcessEnv },
-): Supervisor | undefined {
-  const oc = config.opencode;
-  if (!oc.enabled || !oc.manage) return undefined;
-  return createOpencodeSupervisor({
-    binary: oc.binary,
-    hostname: oc.serve_hostname,
-    port: oc.serve_port,
-    directory: oc.directory === '' ? undefined : oc.directory,
-    env: deps.env,
+/** The section as its own schema reads it: the config was parsed by the same schema, so this holds. */
+function sectionOf(
+  agent: AgentDefinition,
+  value: unknown,
+): ReturnType<AgentDefinition['schema']['parse']> {
+  return agent.schema.parse(value ?? {});
+}
+
+function agentDeps(kind: string, config: Config, deps: WiringDeps): AgentDeps {
+  const log = deps.log.child({ agent: kind });
+  return {
     clock: deps.clock,
-    log: deps.log,
-    budget: { restarts: 5, windowMs: 10 * 60_000 },
-    backoff: { baseMs: 1000, maxMs: 30_000 },
-    onRestarted: (restarts) => {
-      deps.bus.emit({ type: 'agent.restarted', at: deps.clock.now(), agent: 'opencode', restarts });
+    log,
+    env: deps.env,
+    stateDir: deps.stateDir,
+    maxTrackedFiles: config.limits.max_tracked_files,
+    tracked: () => deps.tracked().filter((ref) => ref.agent === kind),
+    sleep: (ms, signal) => abortableSleep(deps.clock, ms, signal),
+    onError: (what, error) => {
+      log.warn({ err: error, what }, 'agent adapter error');
+      deps.onError(kind);
     },
-    onGaveUp: (reason) => {
-      deps.bus.emit({ type: 'agent.gave_up', at: deps.clock.now(), agent: 'opencode', reason });
+    onRefused: (reason) => {
+      deps.onRefused(kind, reason);
     },
-  });
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
+    onProcess: (event) => {
+      deps.onProcess(kind, event);
+    },
+  };
 }
 
 export function abortableSleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {

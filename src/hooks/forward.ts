@@ -11,7 +11,9 @@ export const FORWARD_TIMEOUT_MS = 2000;
 export type ForwardOutcome =
   | { readonly kind: 'empty' }
   | { readonly kind: 'delivered'; readonly status: number }
-  | { readonly kind: 'spooled'; readonly file: string; readonly why: string };
+  | { readonly kind: 'spooled'; readonly file: string; readonly why: string }
+  /** The daemon has no hook intake for this agent (404): kept nowhere, it would never drain. */
+  | { readonly kind: 'refused'; readonly why: string };
 
 /** Sends the payload to the daemon, or spools it when the daemon cannot take it. */
 export async function forwardHookPayload(
@@ -31,6 +33,7 @@ export async function forwardHookPayload(
     if (typeof answer === 'number' && answer >= 200 && answer < 300) {
       return { kind: 'delivered', status: answer };
     }
+    if (answer === 404) return { kind: 'refused', why: `the daemon takes no hooks from ${agent}` };
     why = typeof answer === 'number' ? `daemon answered ${answer}` : answer;
   }
   const file = await writeSpoolEntry(spoolDir(stateDir, agent), payload);

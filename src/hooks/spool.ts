@@ -4,7 +4,10 @@ import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { errorCode } from '../node-util.js';
 
-export type SpoolAgent = 'claude-code';
+/** An agent kind (lowercase, digits, dashes): also a directory name under `spool/`. */
+export type SpoolAgent = string;
+/** What a spool agent name may be: nothing that walks out of `spool/`. */
+export const SPOOL_AGENT = /^[a-z][a-z0-9-]{0,31}$/;
 
 export interface DrainResult {
   /** Entries handed to `handle` and then deleted. */
@@ -15,6 +18,7 @@ export interface DrainResult {
 
 /** Where hook payloads wait while the daemon is down: `<state dir>/spool/<agent>`. */
 export function spoolDir(stateDir: string, agent: SpoolAgent): string {
+  if (!SPOOL_AGENT.test(agent)) throw new Error(`not an agent name: ${JSON.stringify(agent)}`);
   return join(stateDir, 'spool', agent);
 }
 

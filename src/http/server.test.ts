@@ -205,6 +205,7 @@ describe('metrics route', () => {
       uptimeSeconds: info.uptimeSeconds,
       daemonState: () => 'monitoring',
       resume: {
+        agents: ['opencode', 'claude-code'],
         lifetime: { saves: 0, timeSavedSeconds: 0 },
         snapshot: () => ({ activeSessions: { opencode: 0, 'claude-code': 0 }, retryAttempts: 0 }),
       },

@@ -8,6 +8,7 @@ import { createHookLimiter } from './hook-limiter.js';
 import { registerRequestShape } from './request-shape.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { AGENT_LIST } from '../agents/registry.js';
 import { hookRoutes, type HookRefusal } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { MAX_SESSION_ID_CHARS, sessionControlRoutes } from './routes/session-control.js';
@@ -34,7 +35,7 @@ export interface HttpDeps {
   /** `[limits] hooks_per_second`: per session, and 10× per address (see hook-limiter.ts). */
   readonly hooksPerSecond?: number | undefined;
   /** Counts each hook post turned away (a metric); an unknown agent or a bad token is not one. */
-  readonly onHookRefused?: ((reason: HookRefusal) => void) | undefined;
+  readonly onHookRefused?: ((agent: string, reason: HookRefusal) => void) | undefined;
   /** Epoch ms, for rate limits and `since=10m`; tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
   /** Told about every request that ended in a 500 (a real fault), for the error counter. */
@@ -99,6 +100,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   if (deps.hooks) {
     const hooksPerSecond = deps.hooksPerSecond ?? DEFAULT_HOOKS_PER_SECOND;
     hookRoutes(app, {
+      agents: AGENT_LIST.filter((agent) => agent.hookIntake === true).map((agent) => agent.kind),
       accept: deps.hooks,
       limiter: createHookLimiter({ hooksPerSecond }),
       hooksPerSecond,

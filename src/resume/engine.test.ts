@@ -96,6 +96,7 @@ describe('resume engine (fake clock, in-memory agent)', () => {
       random: () => 0.5,
       config,
       adapters: new Map([['opencode', adapter]]),
+      agents: ['opencode', 'claude-code'],
       bus,
       log: pino({ level: 'silent' }),
       store,
@@ -333,7 +334,7 @@ describe('resume engine (fake clock, in-memory agent)', () => {
       messageId: 'm1',
       evidence: {
         agent: 'opencode',
-        lastAssistant: { completed: true, error: { name: 'MessageAbortedError' } },
+        lastAssistant: { completed: true, error: { name: 'MessageAbortedError', kind: 'user_exit' } },
       },
     });
     engine.observe({
@@ -385,6 +386,7 @@ describe('resume engine: old sessions are pruned (fake clock)', () => {
       random: () => 0.5,
       config,
       adapters: new Map([['opencode', recordingAdapter()]]),
+      agents: ['opencode', 'claude-code'],
       bus: createEventBus((error) => {
         throw error;
       }),

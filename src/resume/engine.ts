@@ -16,7 +16,7 @@ import {
   type ResumeJob,
   type SessionRecord,
 } from '../core/jobs.js';
-import { AGENTS, type StopReason } from '../core/stop-reason.js';
+import type { AgentKind, StopReason } from '../core/stop-reason.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../jobs/clock.js';
 import { createScheduler } from '../jobs/scheduler.js';
@@ -31,6 +31,8 @@ export interface EngineDeps {
   readonly random: () => number;
   readonly config: Config;
   readonly adapters: ReadonlyMap<string, AgentAdapter>;
+  /** Every registered agent, enabled or not: sessions of each are remembered and counted. */
+  readonly agents: readonly AgentKind[];
   readonly bus: EventBus;
   readonly log: Logger;
   readonly store: StateStore;
@@ -310,7 +312,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
 
   /** The session with this id under any agent: a lookup per agent, not a listing of all. */
   function findView(sessionId: string): SessionView | undefined {
-    for (const agent of AGENTS) {
+    for (const agent of deps.agents) {
       const found = live.find(store.get(), jobKey({ agent, sessionId }));
       if (found !== undefined) return found;
     }
@@ -403,10 +405,9 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     sessions: () => live.list(store.get()),
     sessionsJson: () => live.listJson(store.get()),
     snapshot: () => ({
-      activeSessions: {
-        opencode: live.busyCount('opencode'),
-        'claude-code': live.busyCount('claude-code'),
-      },
+      activeSessions: Object.fromEntries(
+        deps.agents.map((agent) => [agent, live.busyCount(agent)]),
+      ),
       retryAttempts: store.get().jobs.filter((j) => j.attempt > 1).length,
       ...waitingJobs(),
       steps: live.currentSteps(),

@@ -102,10 +102,11 @@ export function createLiveSessions() {
     job: ResumeJob | undefined,
   ): SessionView => {
     const e = live.get(key);
-    const agent = e?.ref.agent ?? record?.agent ?? 'opencode';
+    // A job alone (no record, nothing live) still names its session: the key is `agent:id`.
+    const split = key.indexOf(':');
     return {
-      agent,
-      id: e?.ref.sessionId ?? record?.sessionId ?? key,
+      agent: e?.ref.agent ?? record?.agent ?? job?.agent ?? key.slice(0, Math.max(0, split)),
+      id: e?.ref.sessionId ?? record?.sessionId ?? job?.sessionId ?? key.slice(split + 1),
       directory: e?.ref.directory ?? record?.directory,
       title: e?.title ?? record?.title,
       state: job !== undefined && e?.state !== 'resuming' ? 'waiting' : (e?.state ?? 'idle'),

@@ -12,6 +12,7 @@ function deps(overrides: Partial<MetricsDeps> = {}): MetricsDeps {
     uptimeSeconds: () => 12.5,
     daemonState: () => 'monitoring',
     resume: {
+      agents: ['opencode', 'claude-code'],
       lifetime: { saves: 0, timeSavedSeconds: 0 },
       snapshot: () => ({ activeSessions: { opencode: 0, 'claude-code': 0 }, retryAttempts: 0 }),
     },

@@ -27,6 +27,7 @@ function setup(snapshot: Partial<SessionSnapshot> = {}) {
   const record = registerResumeMetrics(
     { events: registry, live: registry },
     {
+      agents: ['opencode', 'claude-code'],
       lifetime: { saves: 7, timeSavedSeconds: 2100 },
       snapshot: () => ({
         activeSessions: { opencode: 2, 'claude-code': 0 },

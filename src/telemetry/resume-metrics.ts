@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DaemonEvent, FailureType } from '../core/events.js';
-import { AGENTS, type AgentKind } from '../core/stop-reason.js';
+import type { AgentKind } from '../core/stop-reason.js';
 
 /** What the gauges read at scrape time. */
 export interface SessionSnapshot {
@@ -18,6 +18,8 @@ export interface SessionSnapshot {
 export interface ResumeMetricsDeps {
   /** Lifetime totals restored from the state file, so the counters survive restarts. */
   readonly lifetime: { readonly saves: number; readonly timeSavedSeconds: number };
+  /** Every registered agent: its series start at zero, so a rate() has a first sample. */
+  readonly agents: readonly AgentKind[];
   readonly snapshot: () => SessionSnapshot;
 }
 
@@ -92,7 +94,7 @@ export function registerResumeMetrics(
   for (const result of ['success', 'failure']) reloads.inc({ result }, 0);
   saves.inc(deps.lifetime.saves);
   saved.inc(deps.lifetime.timeSavedSeconds);
-  for (const agent of AGENTS) {
+  for (const agent of deps.agents) {
     for (const reason of RESUMABLE) resumes.inc({ agent, reason }, 0);
     for (const errorType of FAILURES) failures.inc({ agent, error_type: errorType }, 0);
     for (const c of [successes, started, rateLimits, exhaustions, restarts]) c.inc({ agent }, 0);
@@ -119,7 +121,7 @@ export function registerResumeMetrics(
     [60, 120, 180, 300, 600, 900, 1800],
   );
 
-  registerSessionGauges(registries.live, deps.snapshot);
+  registerSessionGauges(registries.live, deps.agents, deps.snapshot);
 
   return (event) => {
     switch (event.type) {
@@ -161,7 +163,11 @@ export function registerResumeMetrics(
   };
 }
 
-function registerSessionGauges(registry: Registry, snapshot: () => SessionSnapshot): void {
+function registerSessionGauges(
+  registry: Registry,
+  agents: readonly AgentKind[],
+  snapshot: () => SessionSnapshot,
+): void {
   // The first gauge written out takes one snapshot and sets all four: the snapshot walks every
   // tracked session, so it is read once per scrape rather than once per gauge.
   const active = new Gauge({
@@ -171,7 +177,7 @@ function registerSessionGauges(registry: Registry, snapshot: () => SessionSnapsh
     registers: [registry],
     collect() {
       const now = snapshot();
-      for (const agent of AGENTS) active.set({ agent }, now.activeSessions[agent]);
+      for (const agent of agents) active.set({ agent }, now.activeSessions[agent] ?? 0);
       retries.set(now.retryAttempts);
       pending.set(now.pendingResumes ?? 0);
       overdue.set(now.overdueSeconds ?? 0);

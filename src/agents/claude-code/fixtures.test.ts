@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { classifyInput } from '../classify-input.js';
+import { recordReaders } from '../record-readers.js';
 import { readClaudeLine } from './lines.js';
 import { applyTranscriptLine, newTranscriptState } from './transcript.js';
+
+const READERS = (await recordReaders('auto')) ?? [];
 
 /** Recorded from the real Claude Code 2.1.332 (test/fixtures/claude-code/README.md). */
 interface Fixture {
@@ -40,7 +43,7 @@ describe('recorded Claude Code sessions, judged', () => {
       const state = newTranscriptState('s');
       for (const line of f.transcript) applyTranscriptLine(state, line);
       assert.equal(state.phase, c.phase);
-      const verdict = classifyInput(jsonl(f.transcript), NOW, 'UTC');
+      const verdict = classifyInput(jsonl(f.transcript), NOW, 'UTC', READERS);
       assert.equal(verdict.reason, c.reason, JSON.stringify(verdict));
       if ('resetsAt' in c) assert.match(verdict.source, /resetsAt$/);
     });
@@ -49,7 +52,7 @@ describe('recorded Claude Code sessions, judged', () => {
     if (runs !== undefined) {
       it(`${c.name}: the headless stream-json reads as ${c.reason}`, () => {
         const stream = runs.flatMap((r) => r.streamJson);
-        const verdict = classifyInput(jsonl(stream), NOW, 'UTC');
+        const verdict = classifyInput(jsonl(stream), NOW, 'UTC', READERS);
         assert.equal(verdict.reason, c.reason, JSON.stringify(verdict));
       });
     }

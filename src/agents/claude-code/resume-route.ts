@@ -1,4 +1,4 @@
-import type { CLAUDE_RESUME_MODES } from '../../config/schema.js';
+import type { CLAUDE_RESUME_MODES } from './config.js';
 
 export type ClaudeResumeMode = (typeof CLAUDE_RESUME_MODES)[number];
 

@@ -1,4 +1,4 @@
-import type { AgentErrorEvidence, StopEvidence } from '../../core/stop-reason.js';
+import type { AgentErrorEvidence, StopEvidence, StopReasonKind } from '../../core/stop-reason.js';
 import type { HandoffContext } from '../adapter.js';
 import type { OpencodeError, OpencodeMessage } from './frames.js';
 
@@ -24,10 +24,21 @@ export function stopEvidence(
   };
 }
 
+/**
+ * opencode's own error names, judged here (the core knows no agent's names): an abort is the
+ * user's, an overflow is the context, a provider auth error needs a person.
+ */
+const OPENCODE_VERDICTS: Readonly<Record<string, StopReasonKind>> = {
+  MessageAbortedError: 'user_exit',
+  ContextOverflowError: 'context_exhausted',
+  ProviderAuthError: 'auth_error',
+};
+
 export function errorEvidence(error: OpencodeError): AgentErrorEvidence {
   const data = error.data;
   return {
     name: error.name,
+    kind: Object.hasOwn(OPENCODE_VERDICTS, error.name) ? OPENCODE_VERDICTS[error.name] : undefined,
     message: data?.message,
     statusCode: data?.statusCode,
     isRetryable: data?.isRetryable,

@@ -15,7 +15,7 @@ function intake(options: { hooksPerSecond?: number; maxBodyBytes?: number } = {}
       return true;
     },
     now: () => nowMs,
-    onHookRefused: (reason) => refused.push(reason),
+    onHookRefused: (_agent, reason) => refused.push(reason),
     ...options,
   });
   const post = (payload: unknown, from = '127.0.0.1') =>

@@ -2,18 +2,19 @@ import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import { SESSIONS_PER_ADDRESS, type HookLimiter } from '../hook-limiter.js';
 
-const AGENTS = new Set(['claude-code']);
-
 /** Why a hook post was turned away, for a counter. A 404 (unknown agent) or a 401/403 is not one. */
 export type HookRefusal = 'rate_limited' | 'too_large' | 'bad_payload';
 
 export interface HookIntake {
+  /** The agents that post hooks (registry: `hookIntake`); any other name is 404. */
+  readonly agents: readonly string[];
   /** Takes an agent's hook payload; false when that agent is not enabled. */
   readonly accept: (agent: string, payload: unknown) => boolean;
   readonly limiter: HookLimiter;
   readonly hooksPerSecond: number;
   readonly now: () => number;
-  readonly onRefused: (reason: HookRefusal) => void;
+  /** `agent` is the path's agent when it is one of `agents`, else `unknown`. */
+  readonly onRefused: (agent: string, reason: HookRefusal) => void;
 }
 
 /**
@@ -22,36 +23,41 @@ export interface HookIntake {
  * otherwise spool it forever). Over the rate limit (see createHookLimiter) 429 with Retry-After.
  */
 export function hookRoutes(app: FastifyInstance, intake: HookIntake): void {
+  const known = new Set(intake.agents);
+  const source = (agent: string | undefined): string =>
+    agent !== undefined && known.has(agent) ? agent : 'unknown';
   app.post<{ Params: { agent: string } }>(
     '/api/v1/hooks/:agent',
     {
       config: { body: true },
       // Bodies refused before the handler runs (too large, not JSON) count too, whatever the agent.
-      onError: (_req, _reply, error, done) => {
+      onError: (req, _reply, error, done) => {
         const status = error.statusCode ?? 500;
-        if (status === 413) intake.onRefused('too_large');
-        else if (status >= 400 && status < 500) intake.onRefused('bad_payload');
+        const agent = source(req.params.agent);
+        if (status === 413) intake.onRefused(agent, 'too_large');
+        else if (status >= 400 && status < 500) intake.onRefused(agent, 'bad_payload');
         done();
       },
     },
     async (req, reply) => {
       const { agent } = req.params;
-      if (!AGENTS.has(agent)) {
+      if (!known.has(agent)) {
         return sendError(
           reply,
           'not_found',
-          `no hook intake for agent ${JSON.stringify(agent.slice(0, 64))}; known: claude-code`,
+          `no hook intake for agent ${JSON.stringify(agent.slice(0, 64))}; known: ` +
+            (intake.agents.length === 0 ? 'none' : intake.agents.join(', ')),
         );
       }
       const payload = req.body;
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-        intake.onRefused('bad_payload');
+        intake.onRefused(agent, 'bad_payload');
         return sendError(reply, 'bad_request', 'the hook payload must be a JSON object');
       }
       const sessionId = 'session_id' in payload ? payload.session_id : undefined;
       const admission = intake.limiter.admit(req.ip, sessionId, intake.now());
       if (!admission.ok) {
-        intake.onRefused('rate_limited');
+        intake.onRefused(agent, 'rate_limited');
         return sendError(
           reply.header('retry-after', String(admission.retryAfterSeconds)),
           'too_many_requests',

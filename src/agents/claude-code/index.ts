@@ -1,0 +1,51 @@
+import { shellCommand } from '../../cli/shell-quote.js';
+import { defineAgent } from '../definition.js';
+import { claudeCodeSection } from './config.js';
+
+const MCP_SCOPES = ['user', 'local', 'project'] as const;
+
+/** Claude Code: hooks, transcripts and live-session files; resumes headless or in tmux. */
+export const claudeCodeAgent = defineAgent({
+  kind: 'claude-code',
+  title: 'Claude Code',
+  configKey: 'claude_code',
+  description: 'The Claude Code agent.',
+  schema: claudeCodeSection,
+  enabled: (section) => section.enabled,
+  hookIntake: true,
+  async create(section, deps) {
+    const { createClaudeInstance } = await import('./instance.js');
+    return createClaudeInstance(section, deps);
+  },
+  async doctor(section, ctx) {
+    const version = await ctx.versionCheck({
+      name: 'claude-code',
+      binary: section.binary,
+      enabled: section.enabled,
+      required: true,
+      configKey: 'claude_code',
+      install: 'npm install -g @anthropic-ai/claude-code',
+    });
+    if (!section.enabled) {
+      const finding = 'not checked: [claude_code] enabled = false';
+      return [version, { name: 'hooks', status: 'ok', finding }];
+    }
+    if (!ctx.configValid) {
+      return [
+        version,
+        { name: 'hooks', status: 'warn', finding: 'not checked: the config is invalid' },
+      ];
+    }
+    const { claudeHooksCheck } = await import('./doctor.js');
+    return [version, await claudeHooksCheck(ctx)];
+  },
+  records: async () => (await import('./records.js')).readClaudeRecord,
+  mcp: {
+    help: 'Run the printed command (`claude mcp add`; --scope: user, local or project).',
+    scopes: MCP_SCOPES,
+    // `claude mcp add [--scope local|user|project] <name> -- <command> [args...]` (Claude Code
+    // 2.1): the `--` keeps our own options from being read as claude's.
+    snippet: (command, { scope, name }) =>
+      `${shellCommand(['claude', 'mcp', 'add', '--scope', scope, name, '--', ...command])}\n`,
+  },
+});

@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { StopEvidence } from '../core/stop-reason.js';
+import type { CliContext } from '../cli/context.js';
+import type { Clock } from '../jobs/clock.js';
+import type { AgentAdapter, SessionRef } from './adapter.js';
+
+/**
+ * An agent, as the rest of the daemon knows it: one value exported by the agent's folder and
+ * listed once in registry.ts. Config schema, wiring, doctor, MCP, the hook route, the spool,
+ * metrics and `classify --agent` iterate the registry; nothing outside the folder names an agent.
+ *
+ * Only `schema` and the small pure fields are loaded with the registry: the adapter, the doctor
+ * checks and the record reader are imported when used, so an agent the config leaves off costs
+ * nothing but its schema.
+ */
+export interface AgentDefinition<
+  Shape extends AgentShape = AgentShape,
+  Key extends string = string,
+> {
+  /** The agent's name everywhere: events, metrics labels, the API, `--agent`. */
+  readonly kind: string;
+  /** How people call it: `Claude Code`, `Codex CLI`. */
+  readonly title: string;
+  /** Its TOML section, e.g. `claude_code`: every key with its default and description. */
+  readonly configKey: Key;
+  readonly description: string;
+  readonly schema: z.ZodObject<Shape, z.core.$strict>;
+  /** Whether this config watches the agent at all (`enabled`). */
+  enabled(section: AgentSection<Shape>): boolean;
+  /** Builds the adapter and its capabilities; called once per daemon start, when enabled. */
+  create(section: AgentSection<Shape>, deps: AgentDeps): Promise<AgentInstance>;
+  /** `palingenesis doctor`: checks of its own (installed, version, hooks), each with a fix. */
+  doctor?(section: AgentSection<Shape>, ctx: DoctorContext): Promise<readonly DoctorCheck[]>;
+  /** `palingenesis classify --agent <kind>`: reads one of its records (a line, an event). */
+  readonly records?: () => Promise<RecordReader>;
+  /** `palingenesis mcp config <kind>`: how to register our MCP server with the agent. */
+  readonly mcp?: McpRegistration;
+  /** The agent posts hooks to `POST /api/v1/hooks/<kind>` (through the forwarder or spool). */
+  readonly hookIntake?: boolean;
+}
+
+/** The keys of an agent's config section, each a zod schema with its default and description. */
+export type AgentShape = Readonly<Record<string, z.ZodType>>;
+
+/** The parsed config section of an agent whose schema has this shape. */
+export type AgentSection<Shape extends AgentShape> = z.output<z.ZodObject<Shape, z.core.$strict>>;
+
+/** What every agent is given. Failures it catches go to `onError`: logged and counted. */
+export interface AgentDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The environment agents are found and run in (HOME, PATH, the agent's own variables). */
+  readonly env: NodeJS.ProcessEnv;
+  /** The daemon's state directory (spool, backups). */
+  readonly stateDir: string;
+  /** `[limits] max_tracked_files`: files one agent follows at once. */
+  readonly maxTrackedFiles: number;
+  /** Sessions the daemon remembers (for resyncs after a restart). */
+  readonly tracked: () => readonly SessionRef[];
+  /** Sleeps on the daemon's clock until `ms` passed or `signal` aborted. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A caught failure: logged (warn) and counted as `palingenesis_errors_total{component="agent"}`. */
+  readonly onError: (what: string, error: unknown) => void;
+  /** An input not believed (a forged hook): `palingenesis_inputs_refused_total{source=<kind>}`. */
+  readonly onRefused: (reason: string, detail: string) => void;
+  /** A managed agent process restarted or gave up: becomes `agent.restarted` / `agent.gave_up`. */
+  readonly onProcess: (event: AgentProcessEvent) => void;
+}
+
+export type AgentProcessEvent =
+  | { readonly kind: 'restarted'; readonly restarts: number }
+  | { readonly kind: 'gave_up'; readonly reason: string };
+
+/** A running agent: its adapter, and what else it brings. */
+export interface AgentInstance {
+  readonly adapter: AgentAdapter;
+  /** Takes one hook payload (already size- and rate-checked); never throws. */
+  readonly acceptHook?: (payload: unknown) => void;
+  /** A process the daemon runs for the agent (`opencode serve`): started after the API is up. */
+  readonly process?: { start(): void; stop(): Promise<void> };
+}
+
+export type DoctorStatus = 'ok' | 'warn' | 'fail';
+
+/** One line of `palingenesis doctor`: what was found and, unless it is fine, how to fix it. */
+export interface DoctorCheck {
+  readonly name: string;
+  readonly status: DoctorStatus;
+  readonly finding: string;
+  readonly fix?: string;
+}
+
+export interface DoctorContext {
+  /** The CLI's environment, paths and config location. */
+  readonly cli: CliContext;
+  /** `--config` as given, for commands a fix suggests. */
+  readonly configFlag?: string | undefined;
+  /** Whether the config file was valid (checks that read more of it say "not checked" else). */
+  readonly configValid: boolean;
+  /** `<binary> --version`, bounded in time: ok with the version, else why, with the fix. */
+  versionCheck(input: VersionCheckInput): Promise<DoctorCheck>;
+}
+
+export interface VersionCheckInput {
+  readonly name: string;
+  readonly binary: string;
+  readonly enabled: boolean;
+  /** Missing is a failure (else a warning: the agent is optional on this machine). */
+  readonly required: boolean;
+  readonly configKey: string;
+  /** How to install it, e.g. `npm install -g @openai/codex`. */
+  readonly install: string;
+}
+
+/**
+ * What one record says about how a turn ended, read by the agent's own code. `stop` carries the
+ * evidence the daemon itself would classify; `no_stop` a turn that went on or completed; `noise`
+ * a record of this agent that says nothing about it (an earlier line decides); `irrelevant` not
+ * a record of this agent.
+ */
+export type RecordReading =
+  | {
+      readonly kind: 'stop';
+      readonly evidence: StopEvidence;
+      /** What kind of record it was, e.g. `transcript` or `task_complete`. */
+      readonly source: string;
+      /** The record's own words, for the verdict's `evidence`. */
+      readonly text?: string | undefined;
+    }
+  | { readonly kind: 'no_stop'; readonly completed: boolean; readonly source: string }
+  | { readonly kind: 'noise' }
+  | { readonly kind: 'irrelevant' };
+
+export type RecordReader = (value: unknown) => RecordReading;
+
+export interface McpRegistration {
+  /** Help after `mcp config <kind>`: where the printed text goes. */
+  readonly help: string;
+  /** The printed text for this command line (node, cli.js, args). */
+  snippet(
+    command: readonly string[],
+    options: { readonly scope: string; readonly name: string },
+  ): string;
+  /** Accepted `--scope` values, when the agent has scopes (first: the default). */
+  readonly scopes?: readonly string[];
+}
+
+/** Identity at runtime, the type for the registry: keeps `Section` checked inside the literal. */
+export function defineAgent<const Key extends string, Shape extends AgentShape>(
+  definition: AgentDefinition<Shape, Key>,
+): AgentDefinition<Shape, Key> {
+  return definition;
+}
