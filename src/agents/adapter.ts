@@ -68,6 +68,11 @@ export interface HandoffContext {
 /** The one interface every agent implements. Adding an agent is a folder and one registration. */
 export interface AgentAdapter {
   readonly agent: AgentKind;
+  /**
+   * Resuming a session whose context is full makes the agent compact it first (Codex): the
+   * engine resumes the same session once before it starts a new one with a handoff.
+   */
+  readonly compactsOnResume?: boolean;
   /** Watches until `signal` aborts, reconnecting by itself; resolves when stopped. */
   watch(emit: (observation: Observation) => void, signal: AbortSignal): Promise<void>;
   /** Queues a prompt in an existing session; resolves once the agent accepted it. */

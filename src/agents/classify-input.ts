@@ -34,6 +34,13 @@ export function classifyInput(
     .filter((l) => l !== '');
   const parsed = lines.map((l) => parseJson(l));
   if (lines.length > 1 && parsed.every((p) => p !== undefined)) {
+    // A whole file of one agent's records is read as its adapter reads the file.
+    for (const reader of readers) {
+      const reading = reader.file?.(parsed) ?? { kind: 'irrelevant' };
+      if (reading.kind === 'stop') return judgeStop(reading, now, zone);
+      if (reading.kind === 'no_stop') return none(reading.source, reading.completed);
+      if (reading.kind === 'noise') return none('jsonl');
+    }
     // The last line about how a turn ended decides: a limit followed by a completed turn is no stop.
     for (let i = lines.length - 1; i >= 0; i--) {
       const verdict = judgeValue(parsed[i], lines[i] ?? '', now, zone, readers);
@@ -56,8 +63,8 @@ function judgeValue(
   zone: string,
   readers: readonly RecordReader[],
 ): ClassifyVerdict | undefined {
-  for (const read of readers) {
-    const reading = read(value);
+  for (const reader of readers) {
+    const reading = reader.line(value);
     if (reading.kind === 'irrelevant') continue;
     if (reading.kind === 'noise') return undefined;
     if (reading.kind === 'no_stop') return none(reading.source, reading.completed);

@@ -132,7 +132,16 @@ export type RecordReading =
   | { readonly kind: 'noise' }
   | { readonly kind: 'irrelevant' };
 
-export type RecordReader = (value: unknown) => RecordReading;
+export interface RecordReader {
+  /** One record (a JSON value) on its own. */
+  readonly line: (value: unknown) => RecordReading;
+  /**
+   * A whole file of this agent's records (JSON lines), read as the adapter reads the file (a
+   * Codex rollout: the reset is in a `token_count` line before the failure). `irrelevant` when
+   * the lines are not such a file; then each line is read on its own, newest first.
+   */
+  readonly file?: (values: readonly unknown[]) => RecordReading;
+}
 
 export interface McpRegistration {
   /** Help after `mcp config <kind>`: where the printed text goes. */
@@ -142,8 +151,10 @@ export interface McpRegistration {
     command: readonly string[],
     options: { readonly scope: string; readonly name: string },
   ): string;
-  /** Accepted `--scope` values, when the agent has scopes (first: the default). */
+  /** Accepted `--scope` values, when the agent has scopes. */
   readonly scopes?: readonly string[];
+  /** The `--scope` when none is given. */
+  readonly defaultScope?: string;
 }
 
 /** Identity at runtime, the type for the registry: keeps `Section` checked inside the literal. */

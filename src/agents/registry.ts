@@ -1,4 +1,5 @@
 import { claudeCodeAgent } from './claude-code/index.js';
+import { codexAgent } from './codex/index.js';
 import type { AgentDefinition } from './definition.js';
 import { opencodeAgent } from './opencode/index.js';
 
@@ -6,7 +7,7 @@ import { opencodeAgent } from './opencode/index.js';
  * Every agent palingenesis knows, in the order the config file, `doctor` and `--help` list them.
  * Adding an agent: its folder exporting one definition, and one line here.
  */
-export const AGENTS = [opencodeAgent, claudeCodeAgent] as const;
+export const AGENTS = [opencodeAgent, claudeCodeAgent, codexAgent] as const;
 
 export type RegisteredAgent = (typeof AGENTS)[number];
 

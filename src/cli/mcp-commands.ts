@@ -58,7 +58,7 @@ export function mcpCommands(
         throw new PalError('usage', `unknown agent "${agent}"; one of: ${KINDS}`);
       }
       const scopes = client.scopes ?? [];
-      const scope = opts.scope ?? scopes[0] ?? '';
+      const scope = opts.scope ?? client.defaultScope ?? '';
       if (opts.scope !== undefined && !scopes.includes(opts.scope)) {
         throw new PalError(
           'usage',

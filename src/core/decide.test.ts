@@ -89,6 +89,33 @@ describe('decide', () => {
     });
   }
 
+  it('an agent that compacts on resume gets its own session back once, then a new one', () => {
+    const ctx = stop('context_exhausted');
+    const first = decide(ctx, { attempts: 0, compactsOnResume: true }, POLICY, NOW, 0.5);
+    assert.deepEqual(summary(first), ['resume_same', 0, 1]);
+    const again = decide(
+      ctx,
+      { attempts: 0, compactsOnResume: true, previousStop: 'context_exhausted' },
+      POLICY,
+      NOW,
+      0.5,
+    );
+    assert.deepEqual(summary(again), ['new_session', 0, 1]);
+    assert.match(again.why, /again after the agent compacted/);
+    // After a completed turn in between, the compaction worked: the same session again.
+    const later = decide(
+      ctx,
+      { attempts: 0, compactsOnResume: true, previousStop: 'completed' },
+      POLICY,
+      NOW,
+      0.5,
+    );
+    assert.deepEqual(summary(later), ['resume_same', 0, 1]);
+    // Agents that compact by themselves before they stop: a new session at once.
+    const plain = decide(ctx, { attempts: 0, previousStop: 'rate_limit' }, POLICY, NOW, 0.5);
+    assert.deepEqual(summary(plain), ['new_session', 0, 1]);
+  });
+
   it('a reset time is honoured even on a late attempt (never earlier than the provider said)', () => {
     const decision = decide(stop('rate_limit', NOW + 10_000), { attempts: 2 }, POLICY, NOW, 0);
     assert.equal(decision.action, 'resume_same');

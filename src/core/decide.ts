@@ -1,4 +1,4 @@
-import type { StopReason } from './stop-reason.js';
+import type { StopReason, StopReasonKind } from './stop-reason.js';
 import { jitteredBackoffMs } from './backoff.js';
 import { MAX_WAIT_MS, boundReset, isCalendarInstant } from './max-wait.js';
 
@@ -17,6 +17,13 @@ export interface SessionHistory {
   readonly attempts: number;
   /** The agent process is down and the daemon manages it (so it can restart it). */
   readonly agentDownManaged?: boolean | undefined;
+  /**
+   * The agent compacts its context by itself when the session is resumed (Codex): a context stop
+   * is resumed in the same session first, and only a second one in a row gets a new session.
+   */
+  readonly compactsOnResume?: boolean | undefined;
+  /** The reason of this session's stop before this one, if it had one. */
+  readonly previousStop?: StopReasonKind | undefined;
 }
 
 export type Decision =
@@ -85,7 +92,16 @@ export function decide(
       );
     }
     case 'context_exhausted':
-      return act('new_session', now, 'context exhausted after the agent’s own compaction failed');
+      if (history.compactsOnResume === true && history.previousStop !== 'context_exhausted') {
+        return act('resume_same', now, 'context exhausted: the agent compacts when resumed');
+      }
+      return act(
+        'new_session',
+        now,
+        history.compactsOnResume === true
+          ? 'context exhausted again after the agent compacted on resume'
+          : 'context exhausted after the agent’s own compaction failed',
+      );
     case 'crash':
       return history.agentDownManaged === true
         ? act('restart_agent_then_resume', now, 'the managed agent died mid-turn')

@@ -334,7 +334,10 @@ describe('resume engine (fake clock, in-memory agent)', () => {
       messageId: 'm1',
       evidence: {
         agent: 'opencode',
-        lastAssistant: { completed: true, error: { name: 'MessageAbortedError', kind: 'user_exit' } },
+        lastAssistant: {
+          completed: true,
+          error: { name: 'MessageAbortedError', kind: 'user_exit' },
+        },
       },
     });
     engine.observe({

@@ -134,7 +134,18 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     const now = clock.now();
     const policy = policyOf(deps.config);
     const jitter = deps.random();
-    let decision = decide(stop, { attempts }, policy, now, jitter);
+    const known = session(ref);
+    let decision = decide(
+      stop,
+      {
+        attempts,
+        compactsOnResume: deps.adapters.get(ref.agent)?.compactsOnResume,
+        previousStop: known.lastStop?.reason,
+      },
+      policy,
+      now,
+      jitter,
+    );
     // A failed new session (forced by a person, or after an exhausted context) is retried as a
     // new session, with backoff: the stop's own reason would otherwise say "resume the old one".
     if (retryOf === 'new_session' && 'dueAt' in decision) {
@@ -156,7 +167,6 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       ...('dueAt' in decision ? { dueAt: decision.dueAt, attempt: decision.attempt } : {}),
     });
     const key = jobKey({ agent: ref.agent, sessionId: ref.sessionId });
-    const known = session(ref);
     const record: SessionRecord = {
       ...known,
       directory: ref.directory ?? known.directory,

@@ -203,3 +203,87 @@ export function anthropicLastUserText(request: AnthropicRequest): string {
 export function failedTurn(response: AnthropicResponse, maxRetries = 1): AnthropicResponse[] {
   return Array.from({ length: maxRetries + 1 }, () => response);
 }
+
+// ---- OpenAI Responses API (what Codex CLI 0.171 speaks) ----
+
+/**
+ * One scripted answer to one Codex turn request (`POST /v1/responses`, `request_kind: "turn"`).
+ * Each retry Codex makes is a new request and pops the next answer. What 0.171.0 does with each
+ * was observed with the real binary (test/codex-harness.test.ts). Error bodies carry an
+ * `x-request-id`, so Codex appends ", request id: req_fake_<n>" to retry-limit and
+ * unexpected-status messages, as it does against OpenAI.
+ */
+export type ResponsesAnswer =
+  /**
+   * A streamed assistant message and `response.completed` with a small usage (110 tokens), so
+   * Codex never compacts on its own. Without `text` it echoes: `Fake answer #<n> (you said:
+   * <last user text>)`. `headers` go on the 200, e.g. `x-codex-primary-*` rate limits, which
+   * Codex copies into a `token_count` event.
+   */
+  | {
+      readonly kind: 'ok';
+      readonly text?: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  /**
+   * The same, `text` sent as `chunks` deltas `delayMs` apart. A kill -9 meanwhile leaves
+   * task_started without task_complete; SIGINT makes exec write `turn_aborted` (reason
+   * "interrupted") and exit 1.
+   */
+  | {
+      readonly kind: 'slow';
+      readonly text: string;
+      readonly delayMs: number;
+      readonly chunks?: number;
+    }
+  /**
+   * Subscription limit: 429 `{"error":{"type":"usage_limit_reached","plan_type",…}}`, never
+   * retried. The turn fails with "You’ve hit your usage limit. Upgrade to Pro (…), visit … to
+   * purchase more credits or try again at <time>." (`plan_type` plus, the default; team: "…send a
+   * request to your admin or try again at …"; an unknown plan: "You’ve hit your usage limit. Try
+   * again at …"), `codex_error_info: "usage_limit_exceeded"`. <time> is the body's `resets_at`
+   * (epoch s; omitted without `resetsAtSeconds`) in the agent's zone, "2:18 PM" today or
+   * "Dec 5th, 2026 1:18 PM"; without it "…or try again later.". `resetsInSecondsOnly` sends
+   * `resets_in_seconds` instead, which 0.171 ignores. With `headers` (default true)
+   * `x-codex-primary-used-percent: 100`, `-window-minutes: 300` and `-reset-at` make Codex write
+   * `rate_limits.primary` {used_percent, window_minutes, resets_at} in a `token_count` event.
+   */
+  | {
+      readonly kind: 'usage_limit';
+      readonly resetsAtSeconds?: number;
+      readonly headers?: boolean;
+      readonly planType?: string;
+      readonly resetsInSecondsOnly?: boolean;
+    }
+  /**
+   * Billing: 429 `insufficient_quota`, never retried: "Quota exceeded. Check your plan and billing
+   * details.", and `codex_error_info` is `usage_limit_exceeded` too (not waitable).
+   */
+  | { readonly kind: 'quota' }
+  /**
+   * API rate limit: 429 `rate_limit_exceeded`. Without `retryAfterSeconds` Codex gives up at once:
+   * "exceeded retry limit, last status: 429 Too Many Requests, request id: …",
+   * `{response_too_many_failed_attempts: {http_status_code: 429}}`. With `Retry-After` it sleeps
+   * that long inside the turn, then retries, stream_max_retries times (default 5; "Reconnecting...
+   * n/5 (…)" on exec stdout only), then fails the same way. `Retry-After: 3600` sleeps an hour.
+   */
+  | { readonly kind: 'rate_limit'; readonly retryAfterSeconds?: number }
+  /**
+   * `context_length_exceeded`, as a 400 (`status`) or as a `response.failed` event in a 200
+   * stream (`stream`). Both end the turn at once with "Codex ran out of room in the model's
+   * context window. …" (`context_window_exceeded`); a later `exec resume` compacts first.
+   */
+  | { readonly kind: 'context_overflow'; readonly where: 'status' | 'stream' }
+  /**
+   * Any other HTTP error. A 5xx is retried quietly (request_max_retries, default 4, 0.2 → 1.6 s
+   * apart) inside each of the stream_max_retries: 30 requests over ~25 s by default. Then a 500
+   * ends with "We’re currently experiencing high demand, which may cause temporary errors."
+   * (`internal_server_error`); a 502/503 with "unexpected status 502 Bad Gateway: <error.message>,
+   * url: …, request id: …" (`{http_connection_failed: {http_status_code: 502}}`).
+   */
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly body?: unknown;
+    };

@@ -1,7 +1,14 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { answerAnthropic, COMPACTION_SUMMARY, countTokensJson, sideAnswer } from './anthropic.js';
+import { answerResponses, createResponsesScript, echoText } from './openai-responses.js';
 import { answer, parseJson, readBody, sendJson } from './respond.js';
+import {
+  responsesRequestSchema,
+  toResponsesRecord,
+  type ResponsesKind,
+  type ResponsesRecord,
+} from './responses-request.js';
 import {
   anthropicLastUserText,
   anthropicRequestSchema,
@@ -12,6 +19,7 @@ import {
   type AnthropicRole,
   type ChatRequest,
   type FakeResponse,
+  type ResponsesAnswer,
 } from './script.js';
 import { createWaiters } from '../helpers/waiters.js';
 
@@ -31,6 +39,10 @@ import { createWaiters } from '../helpers/waiters.js';
 // model, tools and system prompt; see anthropicRole). Without that variable it also sends `HEAD
 // /api/hello` at start and, interactively, a tool-less title request per prompt. Only `main`
 // requests take scripted answers; compaction and side requests are answered automatically.
+//
+// And the OpenAI Responses API at `url` (`POST /v1/responses`) for Codex CLI 0.171.0: one request
+// per turn and per retry, compactions to the same path (see responses-request.ts). Turns take
+// scripted answers from their own queue; compactions get the compaction answer.
 
 /** One request the fake received, in arrival order. */
 export interface RecordedRequest {
@@ -43,10 +55,12 @@ export interface RecordedRequest {
   readonly body?: ChatRequest;
   /** A Messages request (Anthropic): its body, role and last user text. */
   readonly anthropic?: AnthropicRecord;
+  /** A Responses request (Codex): its body, kind, input texts and Codex headers. */
+  readonly responses?: ResponsesRecord;
   /**
    * How the fake answered: a scripted kind, or `models` / `not_found` / `bad_request` /
    * `count_tokens` / `hello`; Anthropic side and compaction requests get `side:<kind>` and
-   * `compaction:<kind>`.
+   * `compaction:<kind>`, and so do Responses compaction requests.
    */
   readonly answeredWith: string;
 }
@@ -73,6 +87,14 @@ export interface FakeLlm {
   setCompaction(response: AnthropicResponse): void;
   /** Messages requests (optionally of one role), in order. */
   anthropicRequests(role?: AnthropicRole): readonly AnthropicRecord[];
+  /** Appends scripted answers for the next Codex turn requests (`POST /v1/responses`). */
+  enqueueResponses(...answers: ResponsesAnswer[]): void;
+  /** The answer to turn requests when their queue is empty; an echoing `ok` at first. */
+  setResponsesDefault(answer: ResponsesAnswer): void;
+  /** The answer to every Codex compaction request; a short summary text at first. */
+  setResponsesCompaction(answer: ResponsesAnswer): void;
+  /** Responses requests (optionally of one kind), in order. */
+  responsesRequests(kind?: ResponsesKind): readonly ResponsesRecord[];
   /** Appends scripted answers for the next chat-completions requests. */
   enqueue(...responses: FakeResponse[]): void;
   /** The answer used when the queue is empty. */
@@ -103,6 +125,7 @@ export async function startFakeLlm(
   const initialDefault: FakeResponse = options.defaultResponse ?? { kind: 'ok', text: 'ok' };
   let fallback = initialDefault;
   const anthropic = createAnthropicScript();
+  const responses = createResponsesScript();
   const recorded: RecordedRequest[] = [];
   const waiters = createWaiters<RecordedRequest>();
   const closing = new AbortController();
@@ -113,6 +136,7 @@ export async function startFakeLlm(
     answeredWith: string,
     body?: ChatRequest,
     anthropicRecord?: AnthropicRecord,
+    responsesRecord?: ResponsesRecord,
   ): void => {
     const entry: RecordedRequest = {
       seq: recorded.length + 1,
@@ -122,6 +146,7 @@ export async function startFakeLlm(
       answeredWith,
       ...(body === undefined ? {} : { body }),
       ...(anthropicRecord === undefined ? {} : { anthropic: anthropicRecord }),
+      ...(responsesRecord === undefined ? {} : { responses: responsesRecord }),
     };
     recorded.push(entry);
     waiters.notify(recorded);
@@ -155,6 +180,10 @@ export async function startFakeLlm(
     }
     if (req.method === 'POST' && path === '/v1/messages') {
       await handleMessages(req, res);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/responses') {
+      await handleResponses(req, res);
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -195,6 +224,24 @@ export async function startFakeLlm(
     await answerAnthropic(res, body, response, closing.signal);
   }
 
+  async function handleResponses(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = responsesRequestSchema.safeParse(parseJson(await readBody(req)));
+    if (!parsed.success) {
+      record(req, 'bad_request');
+      sendJson(res, 400, {
+        error: { message: parsed.error.message, type: 'invalid_request_error' },
+      });
+      return;
+    }
+    const entry = toResponsesRecord(parsed.data, req.headers);
+    const scripted = responses.next(entry);
+    const seq = recorded.length + 1;
+    const kind = entry.kind === 'turn' ? scripted.kind : `compaction:${scripted.kind}`;
+    record(req, kind, undefined, undefined, entry);
+    const ids = { seq, model: parsed.data.model, text: echoText(seq, entry) };
+    await answerResponses(res, ids, scripted, closing.signal);
+  }
+
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
@@ -208,6 +255,15 @@ export async function startFakeLlm(
     enqueueAnthropic: (...responses) => anthropic.queue.push(...responses),
     setAnthropicDefault: (response) => (anthropic.fallback = response),
     setCompaction: (response) => (anthropic.compaction = response),
+    enqueueResponses: (...answers) => responses.queue.push(...answers),
+    setResponsesDefault: (answer) => (responses.fallback = answer),
+    setResponsesCompaction: (answer) => (responses.compaction = answer),
+    responsesRequests: (kind) =>
+      recorded.flatMap((r) =>
+        r.responses === undefined || (kind !== undefined && r.responses.kind !== kind)
+          ? []
+          : [r.responses],
+      ),
     anthropicRequests: (role) =>
       recorded.flatMap((r) =>
         r.anthropic === undefined || (role !== undefined && r.anthropic.role !== role)
@@ -219,6 +275,7 @@ export async function startFakeLlm(
       recorded.length = 0;
       fallback = initialDefault;
       anthropic.reset();
+      responses.reset();
     },
     requests: () => [...recorded],
     chatRequests: () => recorded.flatMap((r) => (r.body === undefined ? [] : [r.body])),

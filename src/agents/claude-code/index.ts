@@ -2,7 +2,7 @@ import { shellCommand } from '../../cli/shell-quote.js';
 import { defineAgent } from '../definition.js';
 import { claudeCodeSection } from './config.js';
 
-const MCP_SCOPES = ['user', 'local', 'project'] as const;
+const MCP_SCOPES = ['local', 'user', 'project'] as const;
 
 /** Claude Code: hooks, transcripts and live-session files; resumes headless or in tmux. */
 export const claudeCodeAgent = defineAgent({
@@ -39,10 +39,11 @@ export const claudeCodeAgent = defineAgent({
     const { claudeHooksCheck } = await import('./doctor.js');
     return [version, await claudeHooksCheck(ctx)];
   },
-  records: async () => (await import('./records.js')).readClaudeRecord,
+  records: async () => ({ line: (await import('./records.js')).readClaudeRecord }),
   mcp: {
     help: 'Run the printed command (`claude mcp add`; --scope: user, local or project).',
     scopes: MCP_SCOPES,
+    defaultScope: 'user',
     // `claude mcp add [--scope local|user|project] <name> -- <command> [args...]` (Claude Code
     // 2.1): the `--` keeps our own options from being read as claude's.
     snippet: (command, { scope, name }) =>

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { basename, join } from 'node:path';
 import { hasCode } from '../../node-util.js';
-import { createJsonlTail, type JsonlTail } from './jsonl-tail.js';
+import { createJsonlTail, type JsonlTail } from '../jsonl-tail.js';
 import { applyTranscriptLine, newTranscriptState, type TranscriptState } from './transcript.js';
 
 /** One transcript file being followed. */

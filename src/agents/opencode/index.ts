@@ -24,7 +24,7 @@ export const opencodeAgent = defineAgent({
       install: 'npm install -g opencode-ai',
     }),
   ],
-  records: async () => (await import('./records.js')).readOpencodeRecord,
+  records: async () => ({ line: (await import('./records.js')).readOpencodeRecord }),
   mcp: {
     help:
       'Merge the JSON into opencode.json (the project) or ~/.config/opencode/opencode.json\n' +

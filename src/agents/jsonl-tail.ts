@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { hasCode, readRange } from '../../node-util.js';
+import { hasCode, readRange } from '../node-util.js';
 
 export interface TailRead {
   /** Complete lines appended since the last read, parsed. */

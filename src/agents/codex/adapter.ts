@@ -1,0 +1,315 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  NeedsUserError,
+  type AgentAdapter,
+  type HandoffContext,
+  type Observation,
+  type SessionRef,
+} from '../adapter.js';
+import type { CodexResumeMode } from './config.js';
+import { codexEvidence, codexHandoff } from './evidence.js';
+import { runExec, type ExecExit, type ExecRun } from './headless.js';
+import { createRolloutFiles, type Rollout } from './rollout-files.js';
+import { readRolloutValue } from './rollout-lines.js';
+import { threadHolds, type ThreadHold } from './thread-locks.js';
+import { foldRollout, newThreadState, type ThreadState } from './thread.js';
+
+export interface CodexAdapterOptions {
+  /** `$CODEX_HOME` (or `~/.codex`): rollouts under `sessions/`, locks under `thread-writer-locks/`. */
+  readonly codexHome: string;
+  readonly binary: string;
+  readonly execArgs: readonly string[];
+  readonly resumeMode: CodexResumeMode;
+  readonly pollMs: number;
+  /** Environment of the `codex exec` runs the daemon starts. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Rollouts followed at once (`[limits] max_tracked_files`). */
+  readonly maxTrackedFiles: number;
+  readonly onError: (what: string, error: unknown) => void;
+  readonly onInfo: (what: string, details: Record<string, unknown>) => void;
+  /** Which threads a Codex process holds; default: the thread locks (see thread-locks.ts). */
+  readonly holds?: (threadIds: readonly string[]) => Promise<Map<string, ThreadHold>>;
+}
+
+/** A running turn nobody holds is a crash only after this (a process may be starting). */
+const ORPHAN_GRACE_MS = 3000;
+/** A `codex exec` that just ended its turn lets go of the thread moments later. */
+const RELEASE_WAIT_MS = 5000;
+const AGENT = 'codex';
+
+export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
+  const files = createRolloutFiles({
+    sessionsDir: join(options.codexHome, 'sessions'),
+    maxTracked: options.maxTrackedFiles,
+    now: options.now,
+  });
+  const holds =
+    options.holds ?? ((threads: readonly string[]) => threadHolds(options.codexHome, threads));
+  const runs = new Map<string, ExecRun>(); // ours, by thread
+  const crashed = new Set<string>(); // `${thread}:${turn}` reported as crashes
+  let emit: ((o: Observation) => void) | undefined;
+  let firstScan = true;
+
+  const ref = (state: ThreadState): SessionRef | undefined =>
+    state.threadId === undefined
+      ? undefined
+      : { agent: AGENT, sessionId: state.threadId, directory: state.cwd };
+
+  async function observe(entry: Rollout, discovering: boolean, fresh: boolean): Promise<void> {
+    const read = await files.read(entry);
+    if (read.malformed > 0) {
+      emit?.({
+        kind: 'malformed',
+        agent: AGENT,
+        detail: `${String(read.malformed)} unreadable line(s) in ${entry.path}`,
+        at: options.now(),
+      });
+    }
+    if (!read.changed) return;
+    const session = ref(entry.state);
+    if (session === undefined) return;
+    if (fresh) {
+      emit?.({
+        kind: 'discovered',
+        ref: session,
+        title: entry.state.task?.slice(0, 80),
+        at: options.now(),
+      });
+    }
+    report(entry, session, discovering);
+  }
+
+  /** Busy while a turn runs; each turn's end once. */
+  function report(entry: Rollout, session: SessionRef, discovering: boolean): void {
+    const { state } = entry;
+    const at = options.now();
+    if (state.phase === 'busy') {
+      if (!discovering) emit?.({ kind: 'busy', ref: session, at });
+      return;
+    }
+    entry.orphanedSince = undefined;
+    const position = `${state.phase}:${state.turnId ?? ''}`;
+    if (state.phase === 'empty' || entry.reported === position) return;
+    entry.reported = position;
+    emit?.({
+      kind: 'stopped',
+      ref: session,
+      evidence: codexEvidence(state),
+      recordedAt: state.phaseAt,
+      messageId: `${state.turnId ?? ''}:${state.phase}`,
+      at,
+    });
+  }
+
+  function crash(entry: Rollout, what: string): void {
+    const session = ref(entry.state);
+    const key = `${entry.state.threadId ?? ''}:${entry.state.turnId ?? ''}`;
+    if (session === undefined || crashed.has(key)) return;
+    crashed.add(key);
+    if (crashed.size > options.maxTrackedFiles) {
+      const oldest = crashed.values().next().value;
+      if (oldest !== undefined) crashed.delete(oldest);
+    }
+    options.onInfo('codex process died mid-turn', { session: session.sessionId, what });
+    entry.reported = `crash:${entry.state.turnId ?? ''}`;
+    emit?.({
+      kind: 'stopped',
+      ref: session,
+      evidence: codexEvidence(entry.state, { agentDied: true }),
+      recordedAt: options.now(),
+      messageId: `${entry.state.turnId ?? ''}:crash`,
+      at: options.now(),
+    });
+  }
+
+  /** Running turns no Codex process holds any more, and that no run of ours is still in. */
+  async function findOrphans(): Promise<void> {
+    const busy = files
+      .entries()
+      .filter((e) => e.state.phase === 'busy' && e.state.threadId !== undefined);
+    if (busy.length === 0) return;
+    const held = await holds(busy.map((e) => e.state.threadId ?? ''));
+    const now = options.now();
+    for (const entry of busy) {
+      const thread = entry.state.threadId ?? '';
+      if (held.get(thread)?.kind !== 'free' || runs.has(thread)) {
+        entry.orphanedSince = undefined;
+        continue;
+      }
+      entry.orphanedSince ??= now;
+      if (now - entry.orphanedSince >= ORPHAN_GRACE_MS) crash(entry, 'no process holds the thread');
+    }
+  }
+
+  async function tick(): Promise<void> {
+    const fresh = await files.scan(firstScan);
+    for (const entry of fresh) await observe(entry, firstScan, true);
+    for (const entry of files.entries()) {
+      if (!fresh.includes(entry)) await observe(entry, false, false);
+    }
+    firstScan = false;
+    await findOrphans();
+  }
+
+  /** A run of ours ended: a crash if its turn never ended, else its rollout says how it went. */
+  async function judgeExit(threadId: string, exit: ExecExit): Promise<void> {
+    const entry = await files.find(threadId);
+    if (entry === undefined) return;
+    await observe(entry, false, false);
+    if (entry.state.phase === 'busy' && !exit.turnEnded) {
+      crash(entry, `codex exec ${exit.signal ?? `exit ${String(exit.code)}`}`);
+    }
+  }
+
+  async function start(
+    resume: string | undefined,
+    directory: string,
+    prompt: string,
+  ): Promise<SessionRef> {
+    const run = runExec({
+      binary: options.binary,
+      cwd: directory,
+      prompt,
+      resume,
+      extraArgs: options.execArgs,
+      env: options.env,
+      onRetrying: (attempt, of, message) => {
+        const threadId = resume ?? [...runs].find(([, r]) => r === run)?.[0];
+        if (threadId === undefined) return;
+        const at = options.now();
+        emit?.({
+          kind: 'retrying',
+          ref: { agent: AGENT, sessionId: threadId, directory },
+          attempt,
+          message: `${message} (attempt ${String(attempt)} of ${String(of)})`,
+          nextAt: at,
+          at,
+        });
+      },
+      onMalformed: (line) => {
+        emit?.({
+          kind: 'malformed',
+          agent: AGENT,
+          detail: `codex exec --json line: ${line.slice(0, 120)}`,
+          at: options.now(),
+        });
+      },
+    });
+    const threadId = await run.started;
+    if (resume !== undefined && threadId !== resume) {
+      run.kill();
+      throw new Error(`codex exec resume ${resume} continued thread ${threadId} instead`);
+    }
+    runs.set(threadId, run);
+    const started: SessionRef = { agent: AGENT, sessionId: threadId, directory };
+    emit?.({ kind: 'busy', ref: started, at: options.now() });
+    void run.exited
+      .then(async (exit) => {
+        if (runs.get(threadId) === run) runs.delete(threadId);
+        options.onInfo('codex exec run ended', {
+          session: threadId,
+          code: exit.code,
+          signal: exit.signal,
+          stderr: exit.code === 0 ? undefined : exit.stderrTail.slice(-400),
+        });
+        await judgeExit(threadId, exit);
+      })
+      .catch((error: unknown) => {
+        options.onError('codex exec supervision', error);
+      });
+    return started;
+  }
+
+  /** The holder of a thread, after giving a `codex exec` that just ended its turn time to exit. */
+  async function holderOf(threadId: string): Promise<ThreadHold> {
+    const deadline = options.now() + RELEASE_WAIT_MS;
+    for (;;) {
+      const hold = (await holds([threadId])).get(threadId) ?? { kind: 'unknown' };
+      if (hold.kind !== 'held' || options.now() >= deadline) return hold;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function wholeThread(threadId: string): Promise<{ lines: unknown[]; state: ThreadState }> {
+    const entry = await files.find(threadId);
+    if (entry === undefined) throw new Error(`no rollout file for Codex thread ${threadId}`);
+    const text = await readFile(entry.path, 'utf8');
+    const state = newThreadState(threadId);
+    const lines: unknown[] = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const value: unknown = JSON.parse(line);
+        lines.push(value);
+        const read = readRolloutValue(value);
+        if (read.kind === 'record') foldRollout(state, read.record);
+      } catch {
+        // A line cut short by a crash: not part of the record.
+      }
+    }
+    return { lines, state };
+  }
+
+  return {
+    agent: AGENT,
+    compactsOnResume: true,
+    async watch(emitTo, signal) {
+      emit = emitTo;
+      emitTo({ kind: 'connection', agent: AGENT, up: true, at: options.now() });
+      while (!signal.aborted) {
+        try {
+          await tick();
+        } catch (error) {
+          options.onError('codex scan', error);
+        }
+        await options.sleep(options.pollMs, signal);
+      }
+      for (const run of runs.values()) run.kill();
+    },
+    async sendPrompt(target, text) {
+      const threadId = target.sessionId;
+      if (options.resumeMode === 'notify') {
+        throw new NeedsUserError('[codex] resume_mode = "notify": resume it yourself');
+      }
+      if (runs.has(threadId)) {
+        throw new Error(`a codex exec of ours is still running in thread ${threadId}`);
+      }
+      const hold = await holderOf(threadId);
+      if (hold.kind === 'held') {
+        // Another process writes this thread: an open TUI (or a `codex exec` still going).
+        throw new NeedsUserError(
+          `Codex process ${String(hold.pid)} has thread ${threadId} open; continue it there`,
+        );
+      }
+      if (options.resumeMode === 'tmux') {
+        throw new NeedsUserError(
+          `no open Codex TUI for thread ${threadId} to type into ([codex] resume_mode = "tmux")`,
+        );
+      }
+      const directory = target.directory ?? (await files.find(threadId))?.state.cwd;
+      if (directory === undefined) {
+        throw new NeedsUserError(`the rollout of Codex thread ${threadId} names no directory`);
+      }
+      await start(threadId, directory, text);
+    },
+    async startSession(directory, _title, text) {
+      // `codex exec` anywhere else (the daemon's own cwd) would work on the wrong project.
+      if (directory === undefined) {
+        throw new NeedsUserError('no directory is known to start a Codex session in');
+      }
+      return start(undefined, directory, text);
+    },
+    async exportSession(target) {
+      return (await wholeThread(target.sessionId)).lines;
+    },
+    async handoffContext(target): Promise<HandoffContext> {
+      return codexHandoff((await wholeThread(target.sessionId)).state);
+    },
+    async lastMessageAt(target) {
+      return (await wholeThread(target.sessionId)).state.lastAt;
+    },
+  };
+}

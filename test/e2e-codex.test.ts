@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFakeLlm, type FakeLlm, type RecordedRequest } from './fake-llm/server.js';
+import {
+  createCodexHome,
+  findCodexBinary,
+  runCodexExec,
+  startCodexExec,
+  type CodexHome,
+} from './helpers/codex.js';
+import { daemonSessions, eventually, readAudit, type AuditEntry } from './helpers/daemon-api.js';
+import { spawnDaemon, type SpawnedDaemon } from './helpers/spawn-daemon.js';
+
+const CONTINUE = 'PALINGENESIS-CONTINUE: carry on.';
+const INTERRUPTED = 'PALINGENESIS-INTERRUPTED: go on.';
+const HANDOFF_INTRO = 'PALINGENESIS-HANDOFF follows.';
+const CODEX = findCodexBinary();
+/** What the daemon adds to every `codex exec`: no plugin fetch (there is no network here). */
+const OFFLINE_ARGS = ['--disable', 'plugins', '--disable', 'remote_plugin'];
+
+/** A turn request (not a compaction) whose prompt contains `text`. */
+const prompted =
+  (text: string) =>
+  (r: RecordedRequest): boolean =>
+    r.responses?.kind === 'turn' && r.responses.lastUserText.includes(text);
+
+/**
+ * The real daemon (built CLI) watching the real Codex CLI 0.171, which talks to the fake
+ * Responses API. Each scenario runs `codex exec` as a user would, in its own project; the
+ * daemon's resumes run the same binary with the same CODEX_HOME.
+ */
+describe('end to end with real Codex CLI', () => {
+  let fake: FakeLlm;
+  let h: CodexHome;
+  let daemon: SpawnedDaemon;
+
+  before(async () => {
+    fake = await startFakeLlm();
+    // No retries of Codex's own: each scripted failure ends the turn at once.
+    h = await createCodexHome(fake, { streamMaxRetries: 0, requestMaxRetries: 0 });
+    const config = [
+      '[daemon]',
+      'log_level = "debug"',
+      '[http]',
+      'port = 0',
+      '[opencode]',
+      'enabled = false',
+      '[claude_code]',
+      'enabled = false',
+      '[codex]',
+      `binary = "${CODEX}"`,
+      `exec_args = ${JSON.stringify(OFFLINE_ARGS)}`,
+      'poll_interval_ms = 250',
+      '[resume]',
+      `continue_prompt = "${CONTINUE}"`,
+      `interrupted_prompt = "${INTERRUPTED}"`,
+      `new_session_prompt = "${HANDOFF_INTRO}"`,
+      'margin_seconds = 1',
+      'backoff_base_seconds = 1',
+      'max_retries = 3',
+      'verify_timeout_seconds = 30',
+      '',
+    ].join('\n');
+    daemon = await spawnDaemon(config, { home: h.home, env: h.env });
+  });
+
+  after(async () => {
+    await daemon.stop();
+    await fake.close();
+    await h.remove();
+  });
+
+  const audit = (): Promise<AuditEntry[]> => readAudit(daemon.home.state.auditFile);
+  const forSession = (entries: AuditEntry[], id: string, type?: string): AuditEntry[] =>
+    entries.filter((e) => e.sessionId === id && (type === undefined || e.type === type));
+
+  it('a usage limit with a reset seconds away: resumed in the same thread after the reset', async () => {
+    const resetAt = Math.ceil(Date.now() / 1000) + 4;
+    fake.enqueueResponses({ kind: 'usage_limit', resetsAtSeconds: resetAt });
+    const run = await runCodexExec({ home: h, prompt: 'write the plan', extraArgs: OFFLINE_ARGS });
+    assert.equal(run.exitCode, 1, run.stderr);
+    const thread = run.threadId;
+    assert.ok(thread !== undefined);
+
+    const resumed = await fake.waitForRequest(prompted(CONTINUE), 40_000);
+    // Not before the provider's reset plus the margin.
+    assert.ok(resumed.at >= resetAt * 1000 + 1000 - 50, `${resumed.at} vs ${resetAt * 1000}`);
+    const request = resumed.responses;
+    assert.ok(request !== undefined);
+    assert.equal(request.threadId, thread);
+    assert.equal(request.metadata?.history_initialization, 'cold_resume');
+    assert.ok(request.userTexts.includes('write the plan'));
+
+    const entries = await eventually('session.resumed in the audit log', 30_000, async () => {
+      const all = await audit();
+      return forSession(all, thread, 'session.resumed').length > 0 ? all : undefined;
+    });
+    const stop = forSession(entries, thread, 'session.stopped')[0];
+    assert.equal(stop?.['reason'], 'rate_limit');
+    const decision = forSession(entries, thread, 'decision.made')[0];
+    assert.match(String(decision?.['why']), /resets at .*resetsAt/);
+    const sessions = await daemonSessions(daemon);
+    assert.equal(sessions.find((s) => s.id === thread)?.agent, 'codex');
+  });
+
+  it('a 429 without a reset: backoff, then resumed', async () => {
+    fake.enqueueResponses({ kind: 'rate_limit' });
+    const run = await runCodexExec({ home: h, prompt: 'rate limited', extraArgs: OFFLINE_ARGS });
+    const thread = run.threadId;
+    assert.ok(thread !== undefined);
+    const resumed = await fake.waitForRequest(
+      (r) => prompted(CONTINUE)(r) && r.responses?.threadId === thread,
+      40_000,
+    );
+    assert.ok(resumed.responses?.userTexts.includes('rate limited'));
+    const entries = await audit();
+    const decision = forSession(entries, thread, 'decision.made')[0];
+    assert.match(String(decision?.['why']), /no reset time known; backoff attempt 1/);
+  });
+
+  it('billing ("Quota exceeded") is never resumed', async () => {
+    fake.enqueueResponses({ kind: 'quota' });
+    const run = await runCodexExec({ home: h, prompt: 'no money', extraArgs: OFFLINE_ARGS });
+    const thread = run.threadId;
+    assert.ok(thread !== undefined);
+    const entries = await eventually('decision.made in the audit log', 20_000, async () => {
+      const all = await audit();
+      return forSession(all, thread, 'decision.made').length > 0 ? all : undefined;
+    });
+    assert.equal(forSession(entries, thread, 'session.stopped')[0]?.['reason'], 'auth_error');
+    assert.equal(forSession(entries, thread, 'decision.made')[0]?.['action'], 'none');
+    assert.equal(forSession(entries, thread, 'resume.scheduled').length, 0);
+  });
+
+  it('kill -9 mid-turn: resumed with the interrupted prompt', async () => {
+    fake.enqueueResponses({ kind: 'slow', text: 'working on it', delayMs: 10_000, chunks: 3 });
+    const run = startCodexExec({ home: h, prompt: 'long task', extraArgs: OFFLINE_ARGS });
+    const started = await run.waitForEvent((e) => e.type === 'thread.started', 20_000);
+    const thread = String(started['thread_id']);
+    await fake.waitForRequest(prompted('long task'), 20_000);
+    await run.kill9();
+    const resumed = await fake.waitForRequest(
+      (r) => prompted(INTERRUPTED)(r) && r.responses?.threadId === thread,
+      40_000,
+    );
+    assert.ok(resumed.responses?.userTexts.includes('long task'));
+    const entries = await audit();
+    assert.equal(forSession(entries, thread, 'session.stopped')[0]?.['reason'], 'crash');
+  });
+
+  it('context exceeded twice: the same thread first, then a new session with the handoff', async () => {
+    fake.enqueueResponses({ kind: 'context_overflow', where: 'status' });
+    // The resume compacts (by default the fake's compaction answer succeeds), then its turn
+    // overflows again.
+    fake.enqueueResponses({ kind: 'context_overflow', where: 'status' });
+    const run = await runCodexExec({ home: h, prompt: 'huge task', extraArgs: OFFLINE_ARGS });
+    const thread = run.threadId;
+    assert.ok(thread !== undefined);
+    const resumed = await fake.waitForRequest(
+      (r) => prompted(CONTINUE)(r) && r.responses?.threadId === thread,
+      40_000,
+    );
+    assert.equal(resumed.responses?.threadId, thread);
+    const fresh = await fake.waitForRequest(prompted(HANDOFF_INTRO), 40_000);
+    assert.notEqual(fresh.responses?.threadId, thread);
+    assert.match(fresh.responses?.lastUserText ?? '', /huge task/);
+    const entries = await eventually('session.started from the old thread', 30_000, async () => {
+      const all = await audit();
+      return all.some((e) => e.type === 'session.started' && e.fromSessionId === thread)
+        ? all
+        : undefined;
+    });
+    const decisions = forSession(entries, thread, 'decision.made').map((e) => e['action']);
+    assert.deepEqual(decisions.slice(0, 2), ['resume_same', 'new_session']);
+  });
+});
