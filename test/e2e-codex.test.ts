@@ -148,6 +148,23 @@ describe('end to end with real Codex CLI', () => {
     assert.equal(forSession(entries, thread, 'session.stopped')[0]?.['reason'], 'crash');
   });
 
+  it("the user's Ctrl-C mid-turn is never resumed", async () => {
+    fake.enqueueResponses({ kind: 'slow', text: 'working on it', delayMs: 10_000, chunks: 3 });
+    const run = startCodexExec({ home: h, prompt: 'stop me', extraArgs: OFFLINE_ARGS });
+    const started = await run.waitForEvent((e) => e.type === 'thread.started', 20_000);
+    const thread = String(started['thread_id']);
+    await fake.waitForRequest(prompted('stop me'), 20_000);
+    run.child.kill('SIGINT');
+    await run.done;
+    const entries = await eventually('decision.made in the audit log', 20_000, async () => {
+      const all = await audit();
+      return forSession(all, thread, 'decision.made').length > 0 ? all : undefined;
+    });
+    assert.equal(forSession(entries, thread, 'session.stopped')[0]?.reason, 'user_exit');
+    assert.equal(forSession(entries, thread, 'decision.made')[0]?.['action'], 'none');
+    assert.equal(forSession(entries, thread, 'resume.scheduled').length, 0);
+  });
+
   it('context exceeded twice: the same thread first, then a new session with the handoff', async () => {
     fake.enqueueResponses({ kind: 'context_overflow', where: 'status' });
     // The resume compacts (by default the fake's compaction answer succeeds), then its turn
