@@ -39,8 +39,8 @@ describe('thread locks', () => {
   });
 
   it('held, free, or unknown: a missing lock file or no /proc/locks is never called free', async () => {
-    const locks = async (): Promise<string> =>
-      `1: FLOCK  ADVISORY  WRITE 4242 fe:00:${heldInode} 0 EOF\n`;
+    const locks = (): Promise<string> =>
+      Promise.resolve(`1: FLOCK  ADVISORY  WRITE 4242 fe:00:${heldInode} 0 EOF\n`);
     const holds = await threadHolds(home, [HELD, FREE, NO_FILE], locks);
     assert.deepEqual(holds.get(HELD), { kind: 'held', pid: 4242 });
     assert.deepEqual(holds.get(FREE), { kind: 'free' });
