@@ -46,6 +46,7 @@ describe('palingenesis config (built CLI, temp HOME)', () => {
       'otel',
       'opencode',
       'claude_code',
+      'codex',
       'resume',
       'metrics',
       'limits',

@@ -9,6 +9,7 @@ import { freePort } from './helpers/prometheus-server.js';
 import { runCli } from './helpers/run-cli.js';
 import { spawnDaemon } from './helpers/spawn-daemon.js';
 import { createTempHome, type TempHome } from './helpers/temp-home.js';
+import { findCodexBinary } from './helpers/codex.js';
 
 const report = z.object({
   ok: z.boolean(),
@@ -46,7 +47,9 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
   });
 
   it('with the daemon running: every check ok, versions shown, exit 0', async () => {
-    const config = `[http]\nport = 0\n[opencode]\nenabled = false\n[claude_code]\nbinary = "${fakeClaude}"\n`;
+    const config =
+      `[http]\nport = 0\n[opencode]\nenabled = false\n[claude_code]\nbinary = "${fakeClaude}"\n` +
+      `[codex]\nbinary = "${findCodexBinary()}"\n`;
     const daemon = await spawnDaemon(config, { home });
     try {
       const flag = ['--config', join(home.dir, 'config.toml')];
@@ -62,6 +65,7 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
       assert.match(text.stdout, /^ok +claude-code +9\.8\.7 \(Claude Code\) \(.+\/bin\/claude\)$/m);
       assert.match(text.stdout, /^ok +hooks +4 hooks installed in /m);
       assert.match(text.stdout, /^ok +port +127\.0\.0\.1:0 is the daemon's$/m);
+      assert.match(text.stdout, /^ok +codex +codex-cli 0\.171\.0 \(.+codex\)$/m);
       assert.doesNotMatch(text.stdout, /FAIL|fix:/);
 
       const json = await doctorJson(flag, home.env);
@@ -69,7 +73,7 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
       assert.equal(json.ok, true);
       assert.deepEqual(
         [...json.byName.keys()],
-        ['config', 'daemon', 'port', 'opencode', 'claude-code', 'hooks'],
+        ['config', 'daemon', 'port', 'opencode', 'claude-code', 'hooks', 'codex'],
       );
     } finally {
       await daemon.stop('SIGKILL');
@@ -130,9 +134,24 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
     const json = await doctorJson(['--config', missing], home.env);
     const claude = json.byName.get('claude-code');
     assert.equal(claude?.status, 'fail');
-    assert.match(claude.finding, /"\/nonexistent\/claude" not found/);
+    assert.match(claude.finding, /"\/nonexistent\/claude" not installed \(not found\)/);
     assert.match(claude.fix ?? '', /npm install -g @anthropic-ai\/claude-code/);
     assert.equal(json.byName.get('hooks')?.status, 'warn');
     assert.match(json.byName.get('hooks')?.fix ?? '', /hooks install claude-code/);
+  });
+
+  it('codex: optional — missing is a warning with the install command, never a failure', async () => {
+    const path = join(home.dir, 'codex-missing.toml');
+    await writeFile(path, '[codex]\nbinary = "/nonexistent/codex"\n');
+    const json = await doctorJson(['--config', path], home.env);
+    const codex = json.byName.get('codex');
+    assert.equal(codex?.status, 'warn');
+    assert.match(codex.finding, /"\/nonexistent\/codex" not installed \(not found\)/);
+    assert.match(codex.fix ?? '', /npm install -g @openai\/codex, or set \[codex\] binary/);
+    const off = join(home.dir, 'codex-off.toml');
+    await writeFile(off, '[codex]\nenabled = false\nbinary = "/nonexistent/codex"\n');
+    const disabled = await doctorJson(['--config', off], home.env);
+    assert.equal(disabled.byName.get('codex')?.status, 'ok');
+    assert.match(disabled.byName.get('codex')?.finding ?? '', /disabled in the config/);
   });
 });

@@ -4,8 +4,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { CLAUDE_BIN, claudeEnv } from './helpers/claude.js';
+import { findCodexBinary } from './helpers/codex.js';
 import { OPENCODE_BIN, opencodeEnv } from './helpers/opencode.js';
 import { runCli } from './helpers/run-cli.js';
 import { CLI_PATH, spawnDaemon } from './helpers/spawn-daemon.js';
@@ -104,6 +106,66 @@ describe('mcp config: the snippets work in the real agents', () => {
     }
   });
 
+  it('codex: the printed `codex mcp add` registers exactly our command in $CODEX_HOME', async () => {
+    const home = await createTempHome();
+    try {
+      // A config path the shell must be told literally: the printed line quotes it.
+      const configDir = join(home.dir, "it's a dir");
+      await mkdir(configDir);
+      const configPath = join(configDir, 'config.toml');
+      await writeFile(configPath, CONFIG);
+      const printed = await runCli(['--config', configPath, 'mcp', 'config', 'codex'], home.env);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.match(printed.stdout, /^codex mcp add palingenesis -- \S+.* mcp serve\n$/);
+
+      const codexHome = join(home.dir, '.codex');
+      await mkdir(codexHome);
+      const inherited = Object.entries(home.env).filter(
+        ([key]) => !key.startsWith('CODEX_') && !key.startsWith('OPENAI_'),
+      );
+      const bin = findCodexBinary();
+      const env = {
+        ...Object.fromEntries(inherited),
+        CODEX_HOME: codexHome,
+        PATH: `${dirname(bin)}:${home.env['PATH'] ?? ''}`,
+      };
+      await run('sh', ['-c', printed.stdout], { cwd: home.dir, env, timeout: 60_000 });
+
+      const command = [CLI_PATH, '--config', configPath, 'mcp', 'serve'];
+      const written = z
+        .object({
+          mcp_servers: z.record(
+            z.string(),
+            z.object({ command: z.string(), args: z.array(z.string()) }),
+          ),
+        })
+        .parse(parseToml(await readFile(join(codexHome, 'config.toml'), 'utf8')));
+      assert.deepEqual(written.mcp_servers, {
+        palingenesis: { command: process.execPath, args: command },
+      });
+      const listed = await run(bin, ['mcp', 'list', '--json'], { env, timeout: 60_000 });
+      const servers = z
+        .array(
+          z.object({
+            name: z.string(),
+            enabled: z.boolean(),
+            transport: z.object({
+              type: z.string(),
+              command: z.string(),
+              args: z.array(z.string()),
+            }),
+          }),
+        )
+        .parse(JSON.parse(listed.stdout));
+      assert.deepEqual(
+        servers.map((s) => [s.name, s.enabled, s.transport]),
+        [['palingenesis', true, { type: 'stdio', command: process.execPath, args: command }]],
+      );
+    } finally {
+      await home.remove();
+    }
+  });
+
   it('an unknown agent or scope is a usage error', async () => {
     const home = await createTempHome();
     try {
@@ -113,6 +175,11 @@ describe('mcp config: the snippets work in the real agents', () => {
       const scope = await runCli(['mcp', 'config', 'claude-code', '--scope', 'all'], home.env);
       assert.equal(scope.code, 2);
       assert.match(scope.stderr, /--scope must be one of local, user, project/);
+      // Codex has no scopes: `codex mcp add` always writes $CODEX_HOME/config.toml.
+      const codex = await runCli(['mcp', 'config', 'codex', '--scope', 'user'], home.env);
+      assert.equal(codex.code, 2);
+      assert.match(codex.stderr, /codex has no --scope/);
+      assert.equal(codex.stdout, '');
     } finally {
       await home.remove();
     }

@@ -115,7 +115,7 @@ export function agentVersionCheck(input: VersionCheckInput): Promise<Check> {
       }
       const why =
         'code' in error && error.code === 'ENOENT'
-          ? `"${binary}" not found`
+          ? `"${binary}" not installed (not found)`
           : error.killed
             ? `"${binary} --version" did not answer within ${VERSION_TIMEOUT_MS / 1000} s`
             : `"${binary} --version" failed: ${version || error.message}`;

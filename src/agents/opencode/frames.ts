@@ -105,7 +105,7 @@ export function parseFrame(data: unknown): ParsedFrame {
   return { kind: 'event', directory: frame.data.directory, payload: payload.data };
 }
 
-const messageSchema = z.object({
+export const messageSchema = z.object({
   info: z
     .object({
       id: z.string(),

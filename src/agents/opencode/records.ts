@@ -1,6 +1,7 @@
 import type { RecordReading } from '../definition.js';
-import { errorEvidence } from './evidence.js';
-import { errorSchema, type OpencodeError } from './frames.js';
+import { z } from 'zod';
+import { errorEvidence, stopEvidence } from './evidence.js';
+import { errorSchema, messageSchema, type OpencodeError } from './frames.js';
 
 /**
  * `classify --agent opencode`: an opencode error object anywhere in the value (a message's
@@ -8,6 +9,16 @@ import { errorSchema, type OpencodeError } from './frames.js';
  * judges the session's last assistant message.
  */
 export function readOpencodeRecord(value: unknown): RecordReading {
+  // Messages (the session's, or one): the last assistant message decides, as in the daemon.
+  const messages = z.array(messageSchema).safeParse(Array.isArray(value) ? value : [value]);
+  if (messages.success && messages.data.some((m) => m.info.role === 'assistant')) {
+    const { evidence } = stopEvidence(messages.data, false);
+    const last = evidence.lastAssistant;
+    if (last?.error !== undefined) return { kind: 'stop', evidence, source: 'opencode:message' };
+    return last?.completed === true
+      ? { kind: 'no_stop', completed: true, source: 'opencode:message' }
+      : { kind: 'no_stop', completed: false, source: 'opencode:message' };
+  }
   const error = findAgentError(value);
   if (error === undefined) return { kind: 'irrelevant' };
   return {
