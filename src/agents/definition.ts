@@ -38,6 +38,8 @@ export interface AgentDefinition<
   readonly mcp?: McpRegistration;
   /** The agent posts hooks to `POST /api/v1/hooks/<kind>` (through the forwarder or spool). */
   readonly hookIntake?: boolean;
+  /** `palingenesis hooks install|uninstall|status <kind>`: our forwarder in the agent's settings. */
+  readonly hooks?: HookRegistration<AgentSection<Shape>>;
 }
 
 /** The keys of an agent's config section, each a zod schema with its default and description. */
@@ -155,6 +157,54 @@ export interface McpRegistration {
   readonly scopes?: readonly string[];
   /** The `--scope` when none is given. */
   readonly defaultScope?: string;
+}
+
+export interface HookRegistration<Section> {
+  /** A paragraph after `hooks --help`: which hooks install adds, to which file. */
+  readonly help: string;
+  /** The installer, imported on first use (like `records`). */
+  readonly installer: () => Promise<HookInstaller<Section>>;
+}
+
+/**
+ * Puts the forwarder (`palingenesis-hook.js <kind>`) into the agent's own hook settings and takes
+ * it out again. Each call prints nothing itself: it returns what the CLI prints. A settings file
+ * it cannot edit safely is a `PalError` naming the file.
+ */
+export interface HookInstaller<Section> {
+  install(ctx: HookContext<Section>): Promise<HookReport>;
+  /** Removes exactly what install added; the user's own changes since are kept. */
+  uninstall(ctx: HookContext<Section>): Promise<HookReport>;
+  status(ctx: HookContext<Section>): Promise<HookStatusReport>;
+}
+
+/** What `hooks install|uninstall|status` is given for one agent. */
+export interface HookContext<Section> {
+  /** The CLI's environment and paths (HOME and the agent's own variables are in `pathEnv`). */
+  readonly cli: CliContext;
+  /** The agent's config section: where the daemon looks for the agent is where hooks go. */
+  readonly section: Section;
+  /** The daemon's state dir (absolute): the forwarder's `--state-dir`, and install records. */
+  readonly stateDir: string;
+  /** The forwarder the hooks run: this node and dist/palingenesis-hook.js, by absolute path. */
+  readonly forwarder: HookForwarder;
+  /** For backup names and install records. */
+  readonly now: Date;
+}
+
+export interface HookForwarder {
+  readonly node: string;
+  readonly script: string;
+}
+
+export interface HookReport {
+  /** What the CLI prints: whole lines, each ending in a newline. */
+  readonly text: string;
+}
+
+export interface HookStatusReport extends HookReport {
+  /** One entry of `hooks status --json`'s `agents` array (with the agent's `kind`). */
+  readonly json: object;
 }
 
 /** Identity at runtime, the type for the registry: keeps `Section` checked inside the literal. */

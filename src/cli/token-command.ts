@@ -10,7 +10,7 @@ type GlobalOpts = () => { config?: string };
 
 const HELP = `
 Every API route but GET /health and GET /api/v1/metrics needs this token, from loopback too.
-The CLI, the MCP server and the Claude Code hook forwarder read it by themselves; for curl:
+The CLI, the MCP server and the hook forwarder read it by themselves; for curl:
 
   curl -H "Authorization: Bearer $(palingenesis token)" http://127.0.0.1:7654/api/v1/status
 

@@ -1,4 +1,4 @@
-/** PURE: the shell command Claude Code runs for our hooks, and reading one back. */
+/** PURE: the forwarder command line an agent's hooks run, and reading one back. */
 
 /** How our entries are recognised in a settings file, whatever path they were installed from. */
 export const HOOK_MARKER = 'palingenesis-hook.js';

@@ -1,15 +1,20 @@
-import { expectedCommand, hookFiles, hookScriptPath } from '../../cli/hooks-commands.js';
 import { isPalError } from '../../errors.js';
-import { claudeHookStatus } from '../../hooks/claude-status.js';
+import { hookContext } from '../../hooks/context.js';
 import type { DoctorCheck, DoctorContext } from '../definition.js';
+import type { ClaudeCodeSection } from './config.js';
+import { claudeHookStatus } from './hooks/claude-status.js';
+import { hookTarget } from './hooks/target.js';
 
 /** Whether our hooks are in Claude Code's settings, for this palingenesis and state directory. */
-export async function claudeHooksCheck(ctx: DoctorContext): Promise<DoctorCheck> {
+export async function claudeHooksCheck(
+  section: ClaudeCodeSection,
+  ctx: DoctorContext,
+): Promise<DoctorCheck> {
   const name = 'hooks';
   const fix = 'palingenesis hooks install claude-code';
   try {
-    const files = await hookFiles(ctx.cli, ctx.configFlag);
-    const status = await claudeHookStatus(files, expectedCommand(files, hookScriptPath()));
+    const { files, command } = hookTarget(hookContext(ctx.cli, section, new Date()));
+    const status = await claudeHookStatus(files, command);
     const count = status.events.filter((e) => e.installed).length;
     const missing = status.paths.filter((p) => !p.exists && p.role !== 'state dir');
     if (missing.length > 0) {

@@ -1,8 +1,15 @@
 import { shellCommand } from '../../cli/shell-quote.js';
 import { defineAgent } from '../definition.js';
 import { claudeCodeSection } from './config.js';
+import { CLAUDE_HOOK_EVENTS } from './hooks/events.js';
 
 const MCP_SCOPES = ['local', 'user', 'project'] as const;
+
+const HOOKS_HELP = `Claude Code: adds a command hook for ${CLAUDE_HOOK_EVENTS.join(', ')} to
+$CLAUDE_CONFIG_DIR/settings.json (default ~/.claude/settings.json). Every other setting and hook,
+the formatting and the key order stay as they are. The hook forwards each event to the daemon, or
+spools it under <state dir>/spool/claude-code/ while the daemon is down; the daemon replays the
+spool when it starts. What install changed is recorded in <state dir>/hooks/claude-code.json.`;
 
 /** Claude Code: hooks, transcripts and live-session files; resumes headless or in tmux. */
 export const claudeCodeAgent = defineAgent({
@@ -37,7 +44,11 @@ export const claudeCodeAgent = defineAgent({
       ];
     }
     const { claudeHooksCheck } = await import('./doctor.js');
-    return [version, await claudeHooksCheck(ctx)];
+    return [version, await claudeHooksCheck(section, ctx)];
+  },
+  hooks: {
+    help: HOOKS_HELP,
+    installer: async () => (await import('./hooks/installer.js')).claudeHookInstaller,
   },
   records: async () => ({ line: (await import('./records.js')).readClaudeRecord }),
   mcp: {

@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { unreadable } from './claude-install.js';
-import { readExisting } from './files.js';
-import { parseHookCommand } from './hook-command.js';
+import { readExisting } from '../../../hooks/files.js';
+import { parseHookCommand } from '../../../hooks/hook-command.js';
 import { manifestPath, readManifest } from './manifest.js';
-import { installedHooks, type ClaudeHookEvent } from './settings-view.js';
+import type { ClaudeHookEvent } from './events.js';
+import { installedHooks } from './settings-view.js';
 
 export interface HookEventStatus {
   readonly event: ClaudeHookEvent;

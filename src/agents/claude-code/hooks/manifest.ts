@@ -1,10 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { PalError } from '../errors.js';
-import { errorCode } from '../node-util.js';
-import { writeAtomically } from './files.js';
-import { CLAUDE_HOOK_EVENTS } from './settings-view.js';
+import { PalError } from '../../../errors.js';
+import { errorCode } from '../../../node-util.js';
+import { writeAtomically } from '../../../hooks/files.js';
+import { CLAUDE_HOOK_EVENTS } from './events.js';
 
 /**
  * What an install did to one settings file, so uninstall can undo exactly that: restore the original

@@ -6,7 +6,8 @@ import {
   planUninstall,
   type SettingsEdit,
 } from './claude-settings.js';
-import { CLAUDE_HOOK_EVENTS, installedHooks } from './settings-view.js';
+import { CLAUDE_HOOK_EVENTS } from './events.js';
+import { installedHooks } from './settings-view.js';
 
 const OURS = `'/usr/bin/node' '/opt/pal/dist/palingenesis-hook.js' claude-code --state-dir '/s'`;
 const MOVED = `'/usr/bin/node' '/new/dist/palingenesis-hook.js' claude-code --state-dir '/s'`;

@@ -1,10 +1,8 @@
-import { isOurCommand } from './hook-command.js';
-import { parseJson } from './json-edit.js';
+import { isOurCommand } from '../../../hooks/hook-command.js';
+import { parseJson } from '../../../hooks/json-edit.js';
+import { CLAUDE_HOOK_EVENTS, type ClaudeHookEvent } from './events.js';
 
 /** PURE: where our hook entries are in a Claude Code settings file (read only). */
-
-export const CLAUDE_HOOK_EVENTS = ['StopFailure', 'Stop', 'SessionStart', 'SessionEnd'] as const;
-export type ClaudeHookEvent = (typeof CLAUDE_HOOK_EVENTS)[number];
 
 interface OurEntry {
   readonly group: number;

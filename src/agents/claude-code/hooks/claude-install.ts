@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PalError } from '../errors.js';
+import { PalError } from '../../../errors.js';
 import { planInstall, planUninstall, type EventAction } from './claude-settings.js';
 import {
   backUp,
@@ -9,9 +9,10 @@ import {
   sha256,
   writeAtomically,
   type ExistingFile,
-} from './files.js';
+} from '../../../hooks/files.js';
 import { manifestPath, readManifest, writeManifest, type InstallRecord } from './manifest.js';
-import { installedHooks, type ClaudeHookEvent, type Problem } from './settings-view.js';
+import type { ClaudeHookEvent } from './events.js';
+import { installedHooks, type Problem } from './settings-view.js';
 
 /** The file side of `hooks install|uninstall claude-code`: backup, atomic write, manifest. */
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { PathEnv } from '../config/paths.js';
-import { detectFormatting, editJson } from './json-edit.js';
-import { CLAUDE_HOOK_EVENTS, view, type ClaudeHookEvent, type Problem } from './settings-view.js';
+import type { PathEnv } from '../../../config/paths.js';
+import { detectFormatting, editJson } from '../../../hooks/json-edit.js';
+import { CLAUDE_HOOK_EVENTS, type ClaudeHookEvent } from './events.js';
+import { view, type Problem } from './settings-view.js';
 
 /**
  * PURE: Claude Code's settings.json, old text → new text. Our entries are hook commands that contain
