@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { cp } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from './fake-llm/server.js';
+import { typePrompt } from '../src/agents/codex/tmux.js';
 import {
   createCodexHome,
   findCodexBinary,
@@ -8,6 +10,7 @@ import {
   startCodexExec,
   type CodexHome,
 } from './helpers/codex.js';
+import { needTmux, startTui, turn, warmUp } from './helpers/codex-tui.js';
 import { daemonSessions, eventually, readAudit, type AuditEntry } from './helpers/daemon-api.js';
 import { spawnDaemon, type SpawnedDaemon } from './helpers/spawn-daemon.js';
 
@@ -65,6 +68,9 @@ describe('end to end with real Codex CLI', () => {
   });
 
   after(async () => {
+    if (process.env['KEEP_CODEX_LOG'] !== undefined) {
+      await cp(h.home.state.logFile, process.env['KEEP_CODEX_LOG']).catch(() => undefined);
+    }
     await daemon.stop();
     await fake.close();
     await h.remove();
@@ -189,5 +195,72 @@ describe('end to end with real Codex CLI', () => {
     });
     const decisions = forSession(entries, thread, 'decision.made').map((e) => e['action']);
     assert.deepEqual(decisions.slice(0, 2), ['resume_same', 'new_session']);
+  });
+
+  it('an open TUI in tmux: its rate-limit dialog answered "Keep current model", then typed into', async (t) => {
+    if (!needTmux(t)) return;
+    const tui = await startTui(h);
+    try {
+      // The first prompt of a TUI thread also asks for a title: answered before the limit.
+      const thread = await warmUp(fake, tui);
+      fake.enqueueResponses({
+        kind: 'usage_limit',
+        resetsAtSeconds: Math.ceil(Date.now() / 1000) + 3,
+      });
+      assert.deepEqual(await typePrompt(tui.target, 'refactor the parser'), { ok: true });
+      await fake.waitForRequest(turn('refactor the parser'), 15_000);
+      const resumed = await fake.waitForRequest(
+        (r) => prompted(CONTINUE)(r) && r.responses?.threadId === thread,
+        40_000,
+      );
+      const request = resumed.responses;
+      assert.ok(request !== undefined);
+      assert.ok(request.userTexts.includes('refactor the parser'));
+      // "Keep current model": the model the thread had, not the one the dialog offered.
+      assert.equal(request.body.model, 'fake-model');
+      const entries = await eventually('session.resumed in the audit log', 30_000, async () => {
+        const all = await audit();
+        return forSession(all, thread, 'session.resumed').length > 0 ? all : undefined;
+      });
+      assert.equal(forSession(entries, thread, 'resume.needs_user').length, 0);
+      await tui.waitFor((s) => s.kind === 'idle', 15_000, 'idle after the resumed turn');
+    } finally {
+      await tui.close();
+    }
+  });
+
+  it('a thread the user resumed by hand before the reset is left to them', async () => {
+    const resetAt = Math.ceil(Date.now() / 1000) + 6;
+    fake.enqueueResponses({ kind: 'usage_limit', resetsAtSeconds: resetAt });
+    const first = await runCodexExec({ home: h, prompt: 'first', extraArgs: OFFLINE_ARGS });
+    const thread = first.threadId;
+    assert.ok(thread !== undefined);
+    // The user resumes it by hand before the reset, and that turn hangs on a slow answer.
+    fake.enqueueResponses({ kind: 'slow', text: 'thinking', delayMs: 20_000, chunks: 2 });
+    const mine = startCodexExec({
+      home: h,
+      prompt: 'by hand',
+      resume: thread,
+      extraArgs: OFFLINE_ARGS,
+    });
+    try {
+      await fake.waitForRequest(prompted('by hand'), 20_000);
+      // At the reset the daemon finds the thread busy (its own busy turn): the job is dropped,
+      // never sent while another process runs the thread.
+      const entries = await eventually('resume.dropped for the busy thread', 30_000, async () => {
+        const all = await audit();
+        return forSession(all, thread, 'resume.dropped').length > 0 ? all : undefined;
+      });
+      assert.equal(forSession(entries, thread, 'resume.started').length, 0);
+      assert.equal(
+        fake
+          .requests()
+          .filter(prompted(CONTINUE))
+          .filter((r) => r.responses?.threadId === thread).length,
+        0,
+      );
+    } finally {
+      await mine.kill9();
+    }
   });
 });

@@ -8,6 +8,9 @@ import {
   type SessionRef,
 } from '../adapter.js';
 import type { CodexResumeMode } from './config.js';
+import { scanLiveCodex, type LiveCodex } from './live.js';
+import { codexRoute, type CodexRoute } from './resume-route.js';
+import { codexPaneRefusal, dismissRateLimitModal, typePrompt } from './tmux.js';
 import { codexEvidence, codexHandoff } from './evidence.js';
 import { runExec, type ExecExit, type ExecRun } from './headless.js';
 import { createRolloutFiles, type Rollout } from './rollout-files.js';
@@ -30,8 +33,11 @@ export interface CodexAdapterOptions {
   readonly maxTrackedFiles: number;
   readonly onError: (what: string, error: unknown) => void;
   readonly onInfo: (what: string, details: Record<string, unknown>) => void;
+  readonly tmuxBinary: string;
   /** Which threads a Codex process holds; default: the thread locks (see thread-locks.ts). */
   readonly holds?: (threadIds: readonly string[]) => Promise<Map<string, ThreadHold>>;
+  /** The Codex processes of this home; default: /proc (see live.ts). */
+  readonly live?: () => Promise<LiveCodex[]>;
 }
 
 /** A running turn nobody holds is a crash only after this (a process may be starting). */
@@ -39,6 +45,8 @@ const ORPHAN_GRACE_MS = 3000;
 /** A `codex exec` that just ended its turn lets go of the thread moments later. */
 const RELEASE_WAIT_MS = 5000;
 const AGENT = 'codex';
+/** Each step in the TUI (the dialog gone, the prompt submitted) must show within this. */
+const TUI_STEP_MS = 10_000;
 
 export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
   const files = createRolloutFiles({
@@ -48,6 +56,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
   });
   const holds =
     options.holds ?? ((threads: readonly string[]) => threadHolds(options.codexHome, threads));
+  const live = options.live ?? (() => scanLiveCodex({ codexHome: options.codexHome }));
   const runs = new Map<string, ExecRun>(); // ours, by thread
   const crashed = new Set<string>(); // `${thread}:${turn}` reported as crashes
   let emit: ((o: Observation) => void) | undefined;
@@ -93,6 +102,12 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     entry.orphanedSince = undefined;
     const position = `${state.phase}:${state.turnId ?? ''}`;
     if (state.phase === 'empty' || entry.reported === position) return;
+    // A whole turn between two reads (a quick answer to a prompt typed into the TUI) was busy
+    // too: said first, so a resume waiting for it is verified.
+    const turnSeen = entry.reported?.endsWith(`:${state.turnId ?? ''}`) === true;
+    if (!discovering && entry.reported !== undefined && !turnSeen) {
+      emit?.({ kind: 'busy', ref: session, at });
+    }
     entry.reported = position;
     emit?.({
       kind: 'stopped',
@@ -233,6 +248,23 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     }
   }
 
+  /**
+   * Types the prompt into the open TUI: only when its pane's foreground is that Codex at an idle
+   * prompt (or its rate-limit dialog, answered "Keep current model", never "Switch").
+   */
+  async function typeIntoTui(
+    route: Extract<CodexRoute, { kind: 'tmux' }>,
+    text: string,
+  ): Promise<void> {
+    const pane = { binary: options.tmuxBinary, socket: route.socket, pane: route.pane };
+    const refusal = await codexPaneRefusal(pane, route.pid);
+    if (refusal !== undefined) throw new NeedsUserError(refusal);
+    const dismissed = await dismissRateLimitModal(pane, { timeoutMs: TUI_STEP_MS });
+    if (!dismissed.ok) throw new NeedsUserError(dismissed.reason);
+    const typed = await typePrompt(pane, text, { timeoutMs: TUI_STEP_MS });
+    if (!typed.ok) throw new Error(typed.reason);
+  }
+
   async function wholeThread(threadId: string): Promise<{ lines: unknown[]; state: ThreadState }> {
     const entry = await files.find(threadId);
     if (entry === undefined) throw new Error(`no rollout file for Codex thread ${threadId}`);
@@ -271,29 +303,27 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     },
     async sendPrompt(target, text) {
       const threadId = target.sessionId;
-      if (options.resumeMode === 'notify') {
-        throw new NeedsUserError('[codex] resume_mode = "notify": resume it yourself');
+      const notify = options.resumeMode === 'notify';
+      const route = codexRoute({
+        mode: options.resumeMode,
+        threadId,
+        ours: runs.has(threadId),
+        hold: notify ? { kind: 'unknown' } : await holderOf(threadId),
+        live: notify ? [] : await live(),
+        directory: target.directory ?? (await files.find(threadId))?.state.cwd,
+      });
+      switch (route.kind) {
+        case 'needs_user':
+          throw new NeedsUserError(route.message);
+        case 'not_now':
+          throw new Error(route.message);
+        case 'tmux':
+          await typeIntoTui(route, text);
+          return;
+        case 'headless':
+          await start(threadId, route.directory, text);
+          return;
       }
-      if (runs.has(threadId)) {
-        throw new Error(`a codex exec of ours is still running in thread ${threadId}`);
-      }
-      const hold = await holderOf(threadId);
-      if (hold.kind === 'held') {
-        // Another process writes this thread: an open TUI (or a `codex exec` still going).
-        throw new NeedsUserError(
-          `Codex process ${String(hold.pid)} has thread ${threadId} open; continue it there`,
-        );
-      }
-      if (options.resumeMode === 'tmux') {
-        throw new NeedsUserError(
-          `no open Codex TUI for thread ${threadId} to type into ([codex] resume_mode = "tmux")`,
-        );
-      }
-      const directory = target.directory ?? (await files.find(threadId))?.state.cwd;
-      if (directory === undefined) {
-        throw new NeedsUserError(`the rollout of Codex thread ${threadId} names no directory`);
-      }
-      await start(threadId, directory, text);
     },
     async startSession(directory, _title, text) {
       // `codex exec` anywhere else (the daemon's own cwd) would work on the wrong project.
@@ -310,6 +340,19 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     },
     async lastMessageAt(target) {
       return (await wholeThread(target.sessionId)).state.lastAt;
+    },
+    async workedSince(target, at) {
+      // A turn that started at or after `at`: the rollout records every one.
+      const { lines } = await wholeThread(target.sessionId);
+      return lines.some((value) => {
+        const line = readRolloutValue(value);
+        return (
+          line.kind === 'record' &&
+          line.record.type === 'event_msg' &&
+          line.record.event.type === 'task_started' &&
+          (line.record.at ?? 0) >= at
+        );
+      });
     },
   };
 }

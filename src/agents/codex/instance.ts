@@ -11,6 +11,7 @@ export function createCodexInstance(section: CodexSection, deps: AgentDeps): Age
       binary: section.binary,
       execArgs: section.exec_args,
       resumeMode: section.resume_mode,
+      tmuxBinary: section.tmux_binary,
       pollMs: section.poll_interval_ms,
       env: deps.env,
       now: () => deps.clock.now(),
