@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict';
-import { cp } from 'node:fs/promises';
+import { cp, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from './fake-llm/server.js';
 import { typePrompt } from '../src/agents/codex/tmux.js';
 import {
   createCodexHome,
   findCodexBinary,
+  rolloutFileFor,
   runCodexExec,
   startCodexExec,
   type CodexHome,
 } from './helpers/codex.js';
 import { needTmux, startTui, turn, warmUp } from './helpers/codex-tui.js';
-import { daemonSessions, eventually, readAudit, type AuditEntry } from './helpers/daemon-api.js';
+import {
+  daemonMetrics,
+  daemonSessions,
+  eventually,
+  readAudit,
+  sample,
+  type AuditEntry,
+} from './helpers/daemon-api.js';
 import { spawnDaemon, type SpawnedDaemon } from './helpers/spawn-daemon.js';
 
 const CONTINUE = 'PALINGENESIS-CONTINUE: carry on.';
@@ -107,6 +116,11 @@ describe('end to end with real Codex CLI', () => {
     assert.match(String(decision?.['why']), /resets at .*resetsAt/);
     const sessions = await daemonSessions(daemon);
     assert.equal(sessions.find((s) => s.id === thread)?.agent, 'codex');
+    // The agent-neutral metrics carry the agent's name.
+    const metrics = await daemonMetrics(daemon.url);
+    const labels = { agent: 'codex', reason: 'rate_limit' };
+    assert.ok(sample(metrics, 'palingenesis_resumes_total', labels) >= 1);
+    assert.ok(sample(metrics, 'palingenesis_resumes_success_total', { agent: 'codex' }) >= 1);
   });
 
   it('a 429 without a reset: backoff, then resumed', async () => {
@@ -195,6 +209,17 @@ describe('end to end with real Codex CLI', () => {
     });
     const decisions = forSession(entries, thread, 'decision.made').map((e) => e['action']);
     assert.deepEqual(decisions.slice(0, 2), ['resume_same', 'new_session']);
+    // The old rollout was backed up, whole, before the new session started.
+    const backups = join(h.home.state.dir, 'backups');
+    const backup = (await readdir(backups)).find((f) => f.startsWith(`codex-${thread}-`));
+    assert.ok(backup !== undefined);
+    const saved = JSON.parse(await readFile(join(backups, backup), 'utf8')) as {
+      messages: unknown[];
+    };
+    const rollout = await rolloutFileFor(h, thread);
+    assert.ok(rollout !== undefined);
+    const lines = (await readFile(rollout, 'utf8')).trim().split('\n');
+    assert.ok(saved.messages.length > 0 && saved.messages.length <= lines.length);
   });
 
   it('an open TUI in tmux: its rate-limit dialog answered "Keep current model", then typed into', async (t) => {
