@@ -29,6 +29,8 @@ const HANDOFF_INTRO = 'PALINGENESIS-HANDOFF follows.';
 const CODEX = findCodexBinary();
 /** What the daemon adds to every `codex exec`: no plugin fetch (there is no network here). */
 const OFFLINE_ARGS = ['--disable', 'plugins', '--disable', 'remote_plugin'];
+/** The daemon's own runs retry as Codex does by default (the users' runs here never retry). */
+const DAEMON_ARGS = [...OFFLINE_ARGS, '-c', 'model_providers.fake.stream_max_retries=2'];
 
 /** A turn request (not a compaction) whose prompt contains `text`. */
 const prompted =
@@ -61,7 +63,7 @@ describe('end to end with real Codex CLI', () => {
       'enabled = false',
       '[codex]',
       `binary = "${CODEX}"`,
-      `exec_args = ${JSON.stringify(OFFLINE_ARGS)}`,
+      `exec_args = ${JSON.stringify(DAEMON_ARGS)}`,
       'poll_interval_ms = 250',
       '[resume]',
       `continue_prompt = "${CONTINUE}"`,
@@ -260,6 +262,9 @@ describe('end to end with real Codex CLI', () => {
     const first = await runCodexExec({ home: h, prompt: 'first', extraArgs: OFFLINE_ARGS });
     const thread = first.threadId;
     assert.ok(thread !== undefined);
+    await eventually('the resume scheduled', 20_000, async () =>
+      forSession(await audit(), thread, 'resume.scheduled').length > 0 ? true : undefined,
+    );
     // The user resumes it by hand before the reset, and that turn hangs on a slow answer.
     fake.enqueueResponses({ kind: 'slow', text: 'thinking', delayMs: 20_000, chunks: 2 });
     const mine = startCodexExec({
@@ -267,11 +272,13 @@ describe('end to end with real Codex CLI', () => {
       prompt: 'by hand',
       resume: thread,
       extraArgs: OFFLINE_ARGS,
+      timeoutMs: 60_000,
     });
+    mine.done.catch(() => undefined);
     try {
       await fake.waitForRequest(prompted('by hand'), 20_000);
-      // At the reset the daemon finds the thread busy (its own busy turn): the job is dropped,
-      // never sent while another process runs the thread.
+      // The thread went back to work before its reset: the pending resume is dropped, never sent
+      // while another process runs the thread.
       const entries = await eventually('resume.dropped for the busy thread', 30_000, async () => {
         const all = await audit();
         return forSession(all, thread, 'resume.dropped').length > 0 ? all : undefined;
@@ -287,5 +294,30 @@ describe('end to end with real Codex CLI', () => {
     } finally {
       await mine.kill9();
     }
+  });
+
+  it('Codex sleeping inside a resumed turn on a long Retry-After is recorded as retrying, never acted on', async () => {
+    fake.enqueueResponses({
+      kind: 'usage_limit',
+      resetsAtSeconds: Math.ceil(Date.now() / 1000) + 1,
+    });
+    // The resumed turn meets a 429 whose Retry-After is an hour: Codex waits inside the turn.
+    fake.enqueueResponses({ kind: 'rate_limit', retryAfterSeconds: 3600 });
+    const run = await runCodexExec({ home: h, prompt: 'patient work', extraArgs: OFFLINE_ARGS });
+    const thread = run.threadId;
+    assert.ok(thread !== undefined);
+    await fake.waitForRequest(
+      (r) => prompted(CONTINUE)(r) && r.responses?.threadId === thread,
+      40_000,
+    );
+    const session = await eventually('the session shown retrying', 30_000, async () => {
+      const found = (await daemonSessions(daemon)).find((s) => s.id === thread);
+      return found?.state === 'retrying' ? found : undefined;
+    });
+    assert.equal(session.agent, 'codex');
+    const entries = await audit();
+    // One resume, verified; no second one while Codex waits.
+    assert.equal(forSession(entries, thread, 'resume.started').length, 1);
+    assert.equal(forSession(entries, thread, 'session.stopped').length, 1);
   });
 });
