@@ -77,6 +77,34 @@ describe('palingenesis classify (built CLI)', () => {
     }
   });
 
+  it('a recorded Codex rollout: the token_count reset wins; billing is auth_error', async () => {
+    const home = await createTempHome();
+    try {
+      const read = (name: string): Promise<string> =>
+        readFile(new URL(`./fixtures/codex/${name}`, import.meta.url), 'utf8');
+      const rollout = await read('usage-limit-headers.jsonl');
+      const resetsAt = [...rollout.matchAll(/"resets_at":(\d+)/g)].at(-1)?.[1];
+      assert.ok(resetsAt !== undefined, 'the fixture has no resets_at');
+      const now = ['--now', '2026-12-03T07:00:00Z', '--tz', 'UTC'];
+      for (const agent of ['auto', 'codex']) {
+        const run = await classifyStdin([...now, '--agent', agent], rollout, home.env);
+        assert.equal(run.code, 0, run.err);
+        const verdict = JSON.parse(run.out) as Record<string, unknown>;
+        assert.equal(verdict['reason'], 'rate_limit');
+        assert.equal(verdict['resetAt'], new Date(Number(resetsAt) * 1000).toISOString());
+        assert.equal(verdict['source'], 'codex:rollout:resetsAt');
+      }
+      const quota = await classifyStdin(
+        [...now, '--agent', 'codex'],
+        await read('quota.jsonl'),
+        home.env,
+      );
+      assert.equal((JSON.parse(quota.out) as Record<string, unknown>)['reason'], 'auth_error');
+    } finally {
+      await home.remove();
+    }
+  });
+
   it('deep JSON and an absurd wait: an answer, never a stack trace', async () => {
     const home = await createTempHome();
     try {
