@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   NeedsUserError,
@@ -12,11 +11,12 @@ import { scanLiveCodex, type LiveCodex } from './live.js';
 import { codexRoute, type CodexRoute } from './resume-route.js';
 import { codexPaneRefusal, dismissRateLimitModal, typePrompt } from './tmux.js';
 import { codexEvidence, codexHandoff } from './evidence.js';
-import { runExec, type ExecExit, type ExecRun } from './headless.js';
+import { createExecRuns } from './exec-runs.js';
+import type { ExecExit } from './headless.js';
 import { createRolloutFiles, type Rollout } from './rollout-files.js';
-import { readRolloutValue } from './rollout-lines.js';
 import { threadHolds, type ThreadHold } from './thread-locks.js';
-import { foldRollout, newThreadState, type ThreadState } from './thread.js';
+import { readThreadRecord, turnStartedSince, type ThreadRecord } from './thread-record.js';
+import type { ThreadState } from './thread.js';
 
 export interface CodexAdapterOptions {
   /** `$CODEX_HOME` (or `~/.codex`): rollouts under `sessions/`, locks under `thread-writer-locks/`. */
@@ -57,10 +57,19 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
   const holds =
     options.holds ?? ((threads: readonly string[]) => threadHolds(options.codexHome, threads));
   const live = options.live ?? (() => scanLiveCodex({ codexHome: options.codexHome }));
-  const runs = new Map<string, ExecRun>(); // ours, by thread
   const crashed = new Set<string>(); // `${thread}:${turn}` reported as crashes
   let emit: ((o: Observation) => void) | undefined;
   let firstScan = true;
+  const runs = createExecRuns({
+    binary: options.binary,
+    execArgs: options.execArgs,
+    env: options.env,
+    now: options.now,
+    emit: (o) => emit?.(o),
+    onInfo: options.onInfo,
+    onError: options.onError,
+    onExit: (threadId, exit) => judgeExit(threadId, exit),
+  });
 
   const ref = (state: ThreadState): SessionRef | undefined =>
     state.threadId === undefined
@@ -150,7 +159,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     const now = options.now();
     for (const entry of busy) {
       const thread = entry.state.threadId ?? '';
-      if (held.get(thread)?.kind !== 'free' || runs.has(thread)) {
+      if (held.get(thread)?.kind !== 'free' || runs.running(thread)) {
         entry.orphanedSince = undefined;
         continue;
       }
@@ -177,65 +186,6 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     if (entry.state.phase === 'busy' && !exit.turnEnded) {
       crash(entry, `codex exec ${exit.signal ?? `exit ${String(exit.code)}`}`);
     }
-  }
-
-  async function start(
-    resume: string | undefined,
-    directory: string,
-    prompt: string,
-  ): Promise<SessionRef> {
-    const run = runExec({
-      binary: options.binary,
-      cwd: directory,
-      prompt,
-      resume,
-      extraArgs: options.execArgs,
-      env: options.env,
-      onRetrying: (attempt, of, message) => {
-        const threadId = resume ?? [...runs].find(([, r]) => r === run)?.[0];
-        if (threadId === undefined) return;
-        const at = options.now();
-        emit?.({
-          kind: 'retrying',
-          ref: { agent: AGENT, sessionId: threadId, directory },
-          attempt,
-          message: `${message} (attempt ${String(attempt)} of ${String(of)})`,
-          nextAt: at,
-          at,
-        });
-      },
-      onMalformed: (line) => {
-        emit?.({
-          kind: 'malformed',
-          agent: AGENT,
-          detail: `codex exec --json line: ${line.slice(0, 120)}`,
-          at: options.now(),
-        });
-      },
-    });
-    const threadId = await run.started;
-    if (resume !== undefined && threadId !== resume) {
-      run.kill();
-      throw new Error(`codex exec resume ${resume} continued thread ${threadId} instead`);
-    }
-    runs.set(threadId, run);
-    const started: SessionRef = { agent: AGENT, sessionId: threadId, directory };
-    emit?.({ kind: 'busy', ref: started, at: options.now() });
-    void run.exited
-      .then(async (exit) => {
-        if (runs.get(threadId) === run) runs.delete(threadId);
-        options.onInfo('codex exec run ended', {
-          session: threadId,
-          code: exit.code,
-          signal: exit.signal,
-          stderr: exit.code === 0 ? undefined : exit.stderrTail.slice(-400),
-        });
-        await judgeExit(threadId, exit);
-      })
-      .catch((error: unknown) => {
-        options.onError('codex exec supervision', error);
-      });
-    return started;
   }
 
   /** The holder of a thread, after giving a `codex exec` that just ended its turn time to exit. */
@@ -265,24 +215,10 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     if (!typed.ok) throw new Error(typed.reason);
   }
 
-  async function wholeThread(threadId: string): Promise<{ lines: unknown[]; state: ThreadState }> {
+  async function wholeThread(threadId: string): Promise<ThreadRecord> {
     const entry = await files.find(threadId);
     if (entry === undefined) throw new Error(`no rollout file for Codex thread ${threadId}`);
-    const text = await readFile(entry.path, 'utf8');
-    const state = newThreadState(threadId);
-    const lines: unknown[] = [];
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      try {
-        const value: unknown = JSON.parse(line);
-        lines.push(value);
-        const read = readRolloutValue(value);
-        if (read.kind === 'record') foldRollout(state, read.record);
-      } catch {
-        // A line cut short by a crash: not part of the record.
-      }
-    }
-    return { lines, state };
+    return readThreadRecord(entry.path, threadId);
   }
 
   return {
@@ -299,7 +235,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
         }
         await options.sleep(options.pollMs, signal);
       }
-      for (const run of runs.values()) run.kill();
+      runs.killAll();
     },
     async sendPrompt(target, text) {
       const threadId = target.sessionId;
@@ -307,7 +243,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
       const route = codexRoute({
         mode: options.resumeMode,
         threadId,
-        ours: runs.has(threadId),
+        ours: runs.running(threadId),
         hold: notify ? { kind: 'unknown' } : await holderOf(threadId),
         live: notify ? [] : await live(),
         directory: target.directory ?? (await files.find(threadId))?.state.cwd,
@@ -321,7 +257,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
           await typeIntoTui(route, text);
           return;
         case 'headless':
-          await start(threadId, route.directory, text);
+          await runs.start(threadId, route.directory, text);
           return;
       }
     },
@@ -330,7 +266,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
       if (directory === undefined) {
         throw new NeedsUserError('no directory is known to start a Codex session in');
       }
-      return start(undefined, directory, text);
+      return runs.start(undefined, directory, text);
     },
     async exportSession(target) {
       return (await wholeThread(target.sessionId)).lines;
@@ -342,17 +278,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
       return (await wholeThread(target.sessionId)).state.lastAt;
     },
     async workedSince(target, at) {
-      // A turn that started at or after `at`: the rollout records every one.
-      const { lines } = await wholeThread(target.sessionId);
-      return lines.some((value) => {
-        const line = readRolloutValue(value);
-        return (
-          line.kind === 'record' &&
-          line.record.type === 'event_msg' &&
-          line.record.event.type === 'task_started' &&
-          (line.record.at ?? 0) >= at
-        );
-      });
+      return turnStartedSince((await wholeThread(target.sessionId)).lines, at);
     },
   };
 }
