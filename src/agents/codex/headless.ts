@@ -1,15 +1,10 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { spawnJsonLines, type ProcessExit } from '../json-lines-process.js';
 
 /** How a `codex exec` run ended. */
-export interface ExecExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
+export interface ExecExit extends ProcessExit {
   /** The run reported its turn over (`turn.completed` or `turn.failed` on stdout). */
   readonly turnEnded: boolean;
-  /** The last lines Codex wrote to stderr, for the log. */
-  readonly stderrTail: string;
 }
 
 export interface ExecRun {
@@ -37,7 +32,6 @@ export interface ExecOptions {
 const threadStarted = z.looseObject({ type: z.literal('thread.started'), thread_id: z.string() });
 const typed = z.looseObject({ type: z.string(), message: z.string().optional() });
 const RECONNECTING = /^Reconnecting\.*\s*(\d+)\s*\/\s*(\d+)/i;
-const STDERR_KEEP = 4000;
 
 /**
  * `codex exec --json --skip-git-repo-check [exec_args] [resume <thread>] <prompt>` in the
@@ -51,73 +45,31 @@ export function runExec(options: ExecOptions): ExecRun {
   if (options.resume !== undefined) args.push('resume', options.resume);
   // `--`: a prompt that starts with a dash is still the prompt.
   args.push('--', options.prompt);
-  const child = spawn(options.binary, args, {
+  let turnEnded = false;
+  const run = spawnJsonLines({
+    binary: options.binary,
+    args,
     cwd: options.cwd,
     env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP);
-  });
-  let threadId: string | undefined;
-  let turnEnded = false;
-  let resolveStarted: (id: string) => void = () => undefined;
-  let rejectStarted: (error: Error) => void = () => undefined;
-  const started = new Promise<string>((resolve, reject) => {
-    resolveStarted = resolve;
-    rejectStarted = reject;
-  });
-  // A caller that only waits for the exit must not see an unhandled rejection.
-  started.catch(() => undefined);
-  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
-  lines.on('line', (text) => {
-    if (text.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text) as unknown;
-    } catch {
-      options.onMalformed(text);
-      return;
-    }
-    const thread = threadStarted.safeParse(value);
-    if (thread.success && threadId === undefined) {
-      threadId = thread.data.thread_id;
-      resolveStarted(threadId);
-      return;
-    }
-    const line = typed.safeParse(value);
-    if (!line.success) return;
-    if (line.data.type === 'turn.completed' || line.data.type === 'turn.failed') turnEnded = true;
-    const retry = line.data.type === 'error' ? RECONNECTING.exec(line.data.message ?? '') : null;
-    if (retry?.[1] !== undefined && retry[2] !== undefined) {
-      options.onRetrying(Number(retry[1]), Number(retry[2]), line.data.message ?? '');
-    }
-  });
-  const exited = new Promise<ExecExit>((resolve) => {
-    child.on('error', (error) => {
-      rejectStarted(new Error(`cannot run ${options.binary}: ${error.message}`));
-      resolve({ code: null, signal: null, turnEnded, stderrTail: error.message });
-    });
-    child.on('close', (code, signal) => {
-      if (threadId === undefined) {
-        const why = stderr.trim().split('\n').slice(-3).join(' | ');
-        rejectStarted(
-          new Error(
-            `${options.binary} exec exited (${signal ?? String(code)}) before naming its thread${why === '' ? '' : `: ${why}`}`,
-          ),
-        );
+    naming: 'thread',
+    idOf: (value) => threadStarted.safeParse(value).data?.thread_id,
+    onMalformed: options.onMalformed,
+    onLine: (value) => {
+      const line = typed.safeParse(value);
+      if (!line.success) return;
+      if (line.data.type === 'turn.completed' || line.data.type === 'turn.failed') turnEnded = true;
+      const retry = line.data.type === 'error' ? RECONNECTING.exec(line.data.message ?? '') : null;
+      if (retry?.[1] !== undefined && retry[2] !== undefined) {
+        options.onRetrying(Number(retry[1]), Number(retry[2]), line.data.message ?? '');
       }
-      resolve({ code, signal, turnEnded, stderrTail: stderr });
-    });
+    },
   });
   return {
-    pid: child.pid,
-    started,
-    exited,
+    pid: run.pid,
+    started: run.started,
+    exited: run.exited.then((exit) => ({ ...exit, turnEnded })),
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      run.kill();
     },
   };
 }
