@@ -320,4 +320,31 @@ describe('end to end with real Codex CLI', () => {
     assert.equal(forSession(entries, thread, 'resume.started').length, 1);
     assert.equal(forSession(entries, thread, 'session.stopped').length, 1);
   });
+
+  it('Codex in an open TUI waiting on a long Retry-After is shown retrying, never acted on', async (t) => {
+    if (!needTmux(t)) return;
+    // This TUI retries as Codex does by default (the shared home turns retries off).
+    const tui = await startTui(h, { args: ['-c', 'model_providers.fake.stream_max_retries=2'] });
+    try {
+      const thread = await warmUp(fake, tui);
+      fake.enqueueResponses({ kind: 'rate_limit', retryAfterSeconds: 3600 });
+      assert.deepEqual(await typePrompt(tui.target, 'wait for it'), { ok: true });
+      await fake.waitForRequest(turn('wait for it'), 15_000);
+      const session = await eventually('the TUI session shown retrying', 30_000, async () => {
+        const found = (await daemonSessions(daemon)).find((s) => s.id === thread);
+        return found?.state === 'retrying' ? found : undefined;
+      }).catch(async (error: unknown) => {
+        const sessions = JSON.stringify(await daemonSessions(daemon));
+        throw new Error(`${String(error)}\nsessions: ${sessions}\nscreen:\n${await tui.capture()}`);
+      });
+      assert.equal(session.agent, 'codex');
+      const entries = await audit();
+      // The warm-up turn completed; the waiting one is no stop.
+      const stops = forSession(entries, thread, 'session.stopped').map((e) => e.reason);
+      assert.deepEqual(stops, ['completed']);
+      assert.equal(forSession(entries, thread, 'resume.started').length, 0);
+    } finally {
+      await tui.close();
+    }
+  });
 });

@@ -92,7 +92,12 @@ export interface Tui {
 /** A tmux server with a shell in a 200×50 pane; the codex command typed into it, as a user would. */
 export async function startTui(
   h: CodexHome,
-  options: { cwd?: string; ready?: (s: CodexScreen) => boolean } = {},
+  options: {
+    cwd?: string;
+    ready?: (s: CodexScreen) => boolean;
+    /** More arguments after TUI_ARGS, e.g. `-c key=value` overrides. */
+    args?: readonly string[];
+  } = {},
 ): Promise<Tui> {
   const socket = join(h.home.dir, 'tmux.sock');
   const tmux = async (...args: string[]): Promise<string> =>
@@ -128,7 +133,9 @@ export async function startTui(
       .split(' ');
     shell.push(Number(panePid));
     const target: TmuxTarget = { binary: 'tmux', socket, pane };
-    const command = [CODEX_LAUNCHER, ...TUI_ARGS].map((a) => `'${a}'`).join(' ');
+    const command = [CODEX_LAUNCHER, ...TUI_ARGS, ...(options.args ?? [])]
+      .map((a) => `'${a}'`)
+      .join(' ');
     await tmux('send-keys', '-t', pane, '-l', command);
     await tmux('send-keys', '-t', pane, 'Enter');
     const launcherPid = await poll(() => childWithName(Number(panePid), 'node'), 10_000, 'node');
@@ -214,6 +221,10 @@ export async function scanFor(
 
 /** A first turn answered with the echo; its title request (a side thread) is answered too. */
 export async function warmUp(fake: FakeLlm, tui: Tui): Promise<string> {
+  // Only this TUI's requests: a fake shared by several tests holds earlier "hello"s too.
+  const since = fake.requests().length;
+  const after = (match: (r: RecordedRequest) => boolean) => (r: RecordedRequest) =>
+    r.seq > since && match(r);
   // Codex 0.171 may flash a spinner title while it starts the thread: typePrompt declines to type
   // then (it types nothing), so ask again until the pane is idle.
   const typed = await poll(
@@ -225,9 +236,9 @@ export async function warmUp(fake: FakeLlm, tui: Tui): Promise<string> {
     'an idle pane to type into',
   );
   assert.deepEqual(typed, { ok: true });
-  const first = await fake.waitForRequest(turn('hello'), 15_000);
+  const first = await fake.waitForRequest(after(turn('hello')), 15_000);
   await fake.waitForRequest(
-    (r) => r.responses?.lastUserText.startsWith(TITLE_PROMPT) === true,
+    after((r) => r.responses?.lastUserText.startsWith(TITLE_PROMPT) === true),
     15_000,
   );
   await tui.waitForText('(you said: hello)', 15_000);

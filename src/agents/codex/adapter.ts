@@ -9,7 +9,13 @@ import {
 import type { CodexResumeMode } from './config.js';
 import { scanLiveCodex, type LiveCodex } from './live.js';
 import { codexRoute, type CodexRoute } from './resume-route.js';
-import { codexPaneRefusal, dismissRateLimitModal, typePrompt } from './tmux.js';
+import {
+  capturePane,
+  codexPaneRefusal,
+  dismissRateLimitModal,
+  retryOnScreen,
+  typePrompt,
+} from './tmux.js';
 import { codexEvidence, codexHandoff } from './evidence.js';
 import { createExecRuns } from './exec-runs.js';
 import type { ExecExit } from './headless.js';
@@ -45,6 +51,8 @@ const ORPHAN_GRACE_MS = 3000;
 /** A `codex exec` that just ended its turn lets go of the thread moments later. */
 const RELEASE_WAIT_MS = 5000;
 const AGENT = 'codex';
+/** How often a running turn's TUI screen is read for Codex's own retries. */
+const RETRY_SCAN_MS = 2000;
 /** Each step in the TUI (the dialog gone, the prompt submitted) must show within this. */
 const TUI_STEP_MS = 10_000;
 
@@ -60,6 +68,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
   const crashed = new Set<string>(); // `${thread}:${turn}` reported as crashes
   let emit: ((o: Observation) => void) | undefined;
   let firstScan = true;
+  let lastRetryScan = -Infinity;
   const runs = createExecRuns({
     binary: options.binary,
     execArgs: options.execArgs,
@@ -168,6 +177,48 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     }
   }
 
+  /**
+   * A running turn in an open TUI in tmux whose status line says Codex waits to retry
+   * ("reconnecting 1/5"): recorded as retrying, never acted on. The rollout does not record it;
+   * the daemon's own runs say it on stdout (exec-runs.ts). Read only while such a turn runs.
+   */
+  async function findRetries(): Promise<void> {
+    const now = options.now();
+    if (now - lastRetryScan < RETRY_SCAN_MS) return;
+    lastRetryScan = now;
+    const busy = files
+      .entries()
+      .filter((e) => e.state.phase === 'busy' && !runs.running(e.state.threadId ?? ''));
+    if (busy.length === 0) return;
+    const processes = await live();
+    for (const entry of busy) {
+      const session = ref(entry.state);
+      const tui = processes.find(
+        (p) =>
+          p.kind === 'tui' &&
+          p.tmux !== undefined &&
+          (p.threadId === entry.state.threadId ||
+            p.threads.some((t) => t.threadId === entry.state.threadId)),
+      );
+      if (session === undefined || tui?.tmux === undefined) continue;
+      const target = { binary: options.tmuxBinary, ...tui.tmux };
+      const retry = retryOnScreen(await capturePane(target).catch(() => ''));
+      const key =
+        retry === undefined ? undefined : `${entry.state.turnId ?? ''}:${String(retry.attempt)}`;
+      if (retry === undefined || entry.retryReported === key) continue;
+      entry.retryReported = key;
+      const at = options.now();
+      emit?.({
+        kind: 'retrying',
+        ref: session,
+        attempt: retry.attempt,
+        message: `${retry.line} (attempt ${String(retry.attempt)} of ${String(retry.of)})`,
+        nextAt: at,
+        at,
+      });
+    }
+  }
+
   async function tick(): Promise<void> {
     const fresh = await files.scan(firstScan);
     for (const entry of fresh) await observe(entry, firstScan, true);
@@ -176,6 +227,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
     }
     firstScan = false;
     await findOrphans();
+    await findRetries();
   }
 
   /** A run of ours ended: a crash if its turn never ended, else its rollout says how it went. */

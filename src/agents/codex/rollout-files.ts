@@ -20,6 +20,8 @@ export interface Rollout {
   reported?: string | undefined;
   /** When a running turn was first seen with no Codex process holding its thread. */
   orphanedSince?: number | undefined;
+  /** `turn:attempt` of the retry last reported from a TUI's screen. */
+  retryReported?: string | undefined;
   /** Reads of one file never overlap: the tail's offset is not safe to share. */
   lock: Promise<void>;
 }

@@ -4,7 +4,7 @@ import { delay } from '../../node-util.js';
 import { isAlive, procStat } from './live.js';
 import { readCodexScreen, type CodexScreen } from './tui-screen.js';
 
-export { CODEX_TUI, readCodexScreen, type CodexScreen } from './tui-screen.js';
+export { CODEX_TUI, readCodexScreen, retryOnScreen, type CodexScreen } from './tui-screen.js';
 
 const run = promisify(execFile);
 const TMUX_TIMEOUT_MS = 5000;
@@ -66,6 +66,11 @@ export async function codexPaneRefusal(
     case 'unknown':
       return `${pane} shows no Codex prompt`;
   }
+}
+
+/** The pane's screen as text (with SGR escapes), for what readPane does not classify. */
+export function capturePane(target: TmuxTarget): Promise<string> {
+  return tmux(target, ['capture-pane', '-p', '-e', '-t', target.pane]);
 }
 
 /** What the pane shows now. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { composerText, readCodexScreen, type CodexScreen } from './tui-screen.js';
+import { type CodexScreen, composerText, readCodexScreen, retryOnScreen } from './tui-screen.js';
 
 // Lines as `tmux capture-pane -e -p` gave them from Codex 0.171.0 (test/codex-tmux.test.ts drives
 // the real thing); E is the escape character.
@@ -186,5 +186,25 @@ describe('composerText', () => {
   it('reads the last "›" line: sent prompts above it are history', () => {
     assert.equal(composerText(screen(`${E}[1;2m› ${E}[0mhello`, COMPOSER_IDLE)), '');
     assert.equal(composerText('no prompt here'), undefined);
+  });
+});
+
+describe('retryOnScreen', () => {
+  it('reads the attempt from the status line while Codex waits to retry, nothing otherwise', () => {
+    const waiting = [
+      '› fix the parser',
+      '',
+      '• Server is busy, reconnecting 2/5 (3s • esc to interrupt)',
+      '',
+      '› \u001b[2mAsk Codex to do anything\u001b[0m',
+    ].join('\n');
+    assert.deepEqual(retryOnScreen(waiting), {
+      attempt: 2,
+      of: 5,
+      line: 'Server is busy, reconnecting 2/5 (3s • esc to interrupt)',
+    });
+    assert.equal(retryOnScreen('• Working (0s • esc to interrupt)'), undefined);
+    // A prompt that mentions reconnecting is not a status line.
+    assert.equal(retryOnScreen('› why does it say reconnecting 1/5?'), undefined);
   });
 });

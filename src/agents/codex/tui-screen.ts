@@ -16,6 +16,8 @@ export const CODEX_TUI = {
    * interrupt)", "• Server is busy, reconnecting 1/5 (3s • esc to interrupt)".
    */
   working: /\besc to interrupt\)/,
+  /** Codex waiting to retry inside the turn, in that status line: "reconnecting 1/5". */
+  reconnecting: /\breconnecting\s+(\d+)\s*\/\s*(\d+)/i,
   /**
    * The model-switch modal after a usage limit, under "■ You’ve hit your usage limit. …":
    * "Approaching rate limits / Switch to gpt-6-luna for lower credit usage? / › 1. Switch to
@@ -79,6 +81,21 @@ export function readCodexScreen(screen: string, title: string): CodexScreen {
   const draft = composerText(screen);
   if (draft === undefined) return { kind: 'unknown' };
   return draft === '' ? { kind: 'idle' } : { kind: 'draft', text: draft };
+}
+
+/**
+ * Codex waiting inside a running turn to retry ("• Server is busy, reconnecting 1/5 (3s • esc to
+ * interrupt)"): the attempt, and the status line. PURE.
+ */
+export function retryOnScreen(
+  screen: string,
+): { readonly attempt: number; readonly of: number; readonly line: string } | undefined {
+  const line = plain(screen)
+    .split('\n')
+    .find((l) => CODEX_TUI.working.test(l) && CODEX_TUI.reconnecting.test(l));
+  const m = line === undefined ? null : CODEX_TUI.reconnecting.exec(line);
+  if (line === undefined || m?.[1] === undefined || m[2] === undefined) return undefined;
+  return { attempt: Number(m[1]), of: Number(m[2]), line: line.trim().replace(/^•\s*/, '') };
 }
 
 /** The composer's text: '' when it shows only its dim placeholder, undefined when not found. */
