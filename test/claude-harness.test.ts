@@ -137,6 +137,16 @@ function isPrompt(text: string): (r: RecordedRequest) => boolean {
   return (r) => r.anthropic?.role === 'main' && r.anthropic.lastUserText.includes(text);
 }
 
+/**
+ * The one payload of that event, once hooks.jsonl holds it: Claude Code may exit before its
+ * last hook has written (1 in 751 under load), so wait for the fact, never read at the exit.
+ */
+async function theHook(h: ClaudeHome, name: string): Promise<Line> {
+  const found = await waitForHooks(h, name);
+  assert.equal(found.length, 1, `one ${name} hook expected`);
+  return hookBase.parse(found[0]);
+}
+
 /** Polls hooks.jsonl until `count` payloads of that event are there (hooks run asynchronously). */
 async function waitForHooks(h: ClaudeHome, name: string, count = 1): Promise<Line[]> {
   return poll(
@@ -365,6 +375,7 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
       );
       assert.equal(await h.readSessionFile(run.pid), undefined, 'removed on a clean exit');
 
+      await waitForHooks(h, 'SessionEnd');
       const hooks = await h.hookPayloads();
       assert.deepEqual(
         asLines(hooks).map((p) => p['hook_event_name']),
@@ -448,7 +459,7 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
         .parse(last['apiErrorParams']);
       assert.equal(transcriptParams.rate_limit_info.resetsAt, resetAt);
 
-      const stopFailure = oneHook(await h.hookPayloads(), 'StopFailure');
+      const stopFailure = await theHook(h, 'StopFailure');
       assert.equal(stopFailure['error'], 'rate_limit');
       assert.equal(stopFailure['error_details'], undefined, 'no details, no resetsAt in the hook');
       assert.equal(stopFailure['last_assistant_message'], textOf(error));
@@ -487,7 +498,7 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
       assert.equal(z.looseObject({ status: z.number() }).parse(apiError['error']).status, 429);
       const last = transcriptApiError.parse(lastTurnLine(transcript));
       assert.equal(last.error, 'rate_limit');
-      assert.equal(oneHook(await h.hookPayloads(), 'StopFailure')['error'], 'rate_limit');
+      assert.equal((await theHook(h, 'StopFailure'))['error'], 'rate_limit');
       await record('api-rate-limit', 'API key; 429 rate_limit_error, retry-after 1.', h, [run]);
     });
   });
@@ -510,7 +521,7 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
         lastTurnLine(await h.readTranscript(result.session_id)),
       );
       assert.equal(last.error, 'server_error');
-      assert.equal(oneHook(await h.hookPayloads(), 'StopFailure')['error'], 'server_error');
+      assert.equal((await theHook(h, 'StopFailure'))['error'], 'server_error');
       await record('overloaded', '529 overloaded_error on the try and the retry.', h, [run]);
     });
   });
@@ -532,7 +543,7 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
       );
       assert.equal(last.error, 'invalid_request');
       assert.match(z.string().parse(last['errorDetails']), /prompt is too long: 210000 tokens/);
-      const stopFailure = oneHook(await h.hookPayloads(), 'StopFailure');
+      const stopFailure = await theHook(h, 'StopFailure');
       assert.equal(stopFailure['error'], 'invalid_request');
       assert.match(z.string().parse(stopFailure['error_details']), /prompt is too long/);
       await record('prompt-too-long-first-turn', 'A 400 prompt-too-long on turn 1.', h, [run]);
@@ -571,6 +582,14 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
       assert.match(z.string().parse(last['errorDetails']), /prompt is too long/);
       // StopFailure fires for each failed compaction attempt too (those carry `agent_id`), then
       // once for the turn itself.
+      await poll(
+        async () =>
+          hooksNamed(await h.hookPayloads(), 'StopFailure').some((p) => p['agent_id'] === undefined)
+            ? true
+            : undefined,
+        15_000,
+        'the StopFailure hook of the turn itself',
+      );
       const hooks = await h.hookPayloads();
       const failures = hooksNamed(hooks, 'StopFailure');
       const [forAgents, forTurn] = [
@@ -618,6 +637,7 @@ describe('real Claude Code driven through the fake LLM', { timeout: 180_000 }, (
         /^This session is being continued from a previous conversation/,
       );
       assert.equal(textOf(lastTurnLine(transcript)), 'After compaction.');
+      await waitForHooks(h, 'PostCompact');
       const hooks = await h.hookPayloads();
       assert.equal(oneHook(hooks, 'PreCompact')['trigger'], 'auto');
       assert.equal(oneHook(hooks, 'PostCompact')['trigger'], 'auto');

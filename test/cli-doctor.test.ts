@@ -121,7 +121,7 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
     assert.match(config.fix ?? '', /config edit/);
   });
 
-  it('claude-code: found on PATH with its version, or a failure with a fix when missing', async () => {
+  it('claude-code: found on PATH with its version, or a warning with a fix when missing', async () => {
     const path = join(home.dir, 'plain.toml');
     await writeFile(path, '[opencode]\nenabled = false\n');
     const env = { ...home.env, PATH: `${bin}:${home.env['PATH'] ?? ''}` };
@@ -133,7 +133,9 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
     await writeFile(missing, '[claude_code]\nbinary = "/nonexistent/claude"\n');
     const json = await doctorJson(['--config', missing], home.env);
     const claude = json.byName.get('claude-code');
-    assert.equal(claude?.status, 'fail');
+    // An opencode-only or Codex-only user is not failed for lacking Claude Code (issue 12).
+    assert.equal(claude?.status, 'warn');
+    assert.match(claude.fix ?? '', /config set claude_code\.enabled false/);
     assert.match(claude.finding, /"\/nonexistent\/claude" not installed \(not found\)/);
     assert.match(claude.fix ?? '', /npm install -g @anthropic-ai\/claude-code/);
     assert.equal(json.byName.get('hooks')?.status, 'warn');
@@ -148,6 +150,7 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
     assert.equal(codex?.status, 'warn');
     assert.match(codex.finding, /"\/nonexistent\/codex" not installed \(not found\)/);
     assert.match(codex.fix ?? '', /npm install -g @openai\/codex, or set \[codex\] binary/);
+    assert.match(codex.fix ?? '', /config set codex\.enabled false/);
     const off = join(home.dir, 'codex-off.toml');
     await writeFile(off, '[codex]\nenabled = false\nbinary = "/nonexistent/codex"\n');
     const disabled = await doctorJson(['--config', off], home.env);

@@ -123,7 +123,11 @@ export function agentVersionCheck(input: VersionCheckInput): Promise<Check> {
         resolve({ name, status: 'ok', finding: `${why}; disabled in the config, so not needed` });
         return;
       }
-      const fix = `${input.install}, or set [${input.configKey}] binary to its path`;
+      // An agent on by default that this machine does not have only needs turning off.
+      const fix = input.required
+        ? `${input.install}, or set [${input.configKey}] binary to its path`
+        : `${input.install}, or set [${input.configKey}] binary to its path; not used here: ` +
+          `palingenesis config set ${input.configKey}.enabled false`;
       resolve({ name, status: input.required ? 'fail' : 'warn', finding: why, fix });
     });
   });

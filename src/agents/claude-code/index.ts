@@ -29,7 +29,8 @@ export const claudeCodeAgent = defineAgent({
       name: 'claude-code',
       binary: section.binary,
       enabled: section.enabled,
-      required: true,
+      // On by default: a machine with only opencode or Codex warns, it does not fail.
+      required: false,
       configKey: 'claude_code',
       install: 'npm install -g @anthropic-ai/claude-code',
     });
