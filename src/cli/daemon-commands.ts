@@ -4,19 +4,36 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { statePaths, type StatePaths } from '../config/paths.js';
 import { readBuildInfo } from '../daemon/build-info.js';
 import { isAlive, readPid } from '../daemon/pid-file.js';
 import { runForeground } from '../daemon/run-foreground.js';
 import { PalError } from '../errors.js';
 import { configLocation, requireConfig, type CliContext } from './context.js';
-import { createDaemonClient, daemonUrl, readRuntimeFile, usableConfig } from './daemon-client.js';
+import {
+  connectDaemon,
+  createDaemonClient,
+  daemonUrl,
+  readRuntimeFile,
+  usableConfig,
+} from './daemon-client.js';
+import { EXIT } from './exit-codes.js';
 import { formatDuration } from './format.js';
 
 type GlobalOpts = () => { config?: string };
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 20_000;
+const reloadVerdict = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    applied: z.array(z.string()),
+    needsRestart: z.array(z.string()),
+  }),
+  z.object({ ok: z.literal(false), problems: z.array(z.string()) }),
+]);
+
 const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export function daemonCommands(program: Command, ctx: CliContext, globals: GlobalOpts): void {
@@ -70,18 +87,47 @@ export function daemonCommands(program: Command, ctx: CliContext, globals: Globa
 
   daemon
     .command('reload')
-    .description('make the daemon read its configuration again (SIGHUP)')
+    .description('make the daemon read its configuration again, and say what came of it')
+    .option('--json', 'the verdict as JSON: {ok, applied, needsRestart} or {ok, problems}')
     .addHelpText(
       'after',
-      '\nWhat can change live ([resume], [metrics], [daemon]) takes effect at once; other changes\n' +
-        'are reported as needing a restart. An invalid file is rejected and the last good\n' +
-        'configuration stays (see `palingenesis logs` or `palingenesis events`).',
+      '\nWhat can change live ([resume], [metrics], [daemon], [notifications]) takes effect at\n' +
+        'once; other changes are listed as needing a restart. An invalid file is rejected: every\n' +
+        'problem is printed with its key and line, the last good configuration stays, exit 1.\n' +
+        'With the HTTP API off the daemon is only signalled (SIGHUP); its log has the verdict.',
     )
-    .action(async () => {
+    .action(async (opts: { json?: boolean }) => {
       const pid = await runningPid(paths());
       if (pid === undefined) throw notRunning();
-      process.kill(pid, 'SIGHUP');
-      ctx.stdout(`reload requested (pid ${String(pid)})\n`);
+      if ((await readRuntimeFile(paths().runtimeFile)) === undefined) {
+        process.kill(pid, 'SIGHUP');
+        ctx.stdout(
+          `reload requested (pid ${String(pid)}); the HTTP API is off, so the verdict is in ` +
+            'the log: palingenesis logs\n',
+        );
+        return;
+      }
+      const { client } = await connectDaemon(ctx, globals().config);
+      const verdict = reloadVerdict.parse(await client.call('POST', '/api/v1/config/reload'));
+      if (opts.json === true) ctx.stdout(`${JSON.stringify(verdict, null, 2)}\n`);
+      if (!verdict.ok) {
+        if (opts.json !== true) {
+          ctx.stderr(
+            `palingenesis: the config was rejected; the last good one stays:\n` +
+              verdict.problems.map((p) => `  ${p}\n`).join(''),
+          );
+        }
+        process.exitCode = EXIT.failure;
+        return;
+      }
+      if (opts.json === true) return;
+      const list = (keys: readonly string[]): string =>
+        keys.length === 0 ? 'none' : keys.join(', ');
+      ctx.stdout(
+        verdict.applied.length === 0 && verdict.needsRestart.length === 0
+          ? 'reloaded: nothing changed\n'
+          : `reloaded: applied ${list(verdict.applied)}; needs a restart: ${list(verdict.needsRestart)}\n`,
+      );
     });
 
   daemon

@@ -165,6 +165,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => notifier.close(NOTIFY_FLUSH_MS));
     if (otel?.recordEvent !== undefined) bus.subscribe(otel.recordEvent);
 
+    // The reload is defined once everything it reloads exists; the API reaches it through this.
+    const reloadLate: { run: (trigger: 'signal' | 'file' | 'api') => Promise<ReloadOutcome> } = {
+      run: () => Promise.resolve({ ok: false, problems: ['the daemon is still starting'] }),
+    };
     let paused = false;
     // The engine reports changes through onChange, which reads the engine: a late-bound reference.
     const late: { engine?: ResumeEngine } = {};
@@ -281,6 +285,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           log.info({ file: paths.tokenFile }, 'api token rotated');
           return { ok: true, file: paths.tokenFile };
         },
+        reload:
+          options.configLocation === undefined
+            ? undefined
+            : async () => {
+                const outcome = await reloadLate.run('api');
+                return outcome.ok
+                  ? { ok: true, ...outcome.diff }
+                  : { ok: false, problems: outcome.problems };
+              },
         hooks: (agent, payload) => {
           const accept = agents.get(agent)?.acceptHook;
           if (accept === undefined) return false;
@@ -336,6 +349,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       bus.emit({ type: 'config.reloaded', at: Date.now(), trigger, ...diff });
       return { ok: true, diff, config: holder.current };
     };
+    reloadLate.run = reload;
     if (options.configLocation !== undefined) {
       const watcher = watchConfigFile(options.configLocation.path, () => void reload('file'));
       cleanups.push(() => {

@@ -9,6 +9,7 @@ import { registerRequestShape } from './request-shape.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { AGENT_LIST } from '../agents/registry.js';
+import { configRoutes, type ReloadAnswer } from './routes/config.js';
 import { hookRoutes, type HookRefusal } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { MAX_SESSION_ID_CHARS, sessionControlRoutes } from './routes/session-control.js';
@@ -28,6 +29,8 @@ export interface HttpDeps {
   readonly events?: EventStream | undefined;
   /** Bind host and token; absent (in-memory tests): loopback, no token. Host checks always run. */
   readonly security?: HttpSecurity | undefined;
+  /** `POST /api/v1/config/reload`; absent: no such route (no config file, in-memory tests). */
+  readonly reload?: (() => Promise<ReloadAnswer>) | undefined;
   /** `POST /api/v1/token/rotate`; absent: no such route (in-memory tests). */
   readonly rotateToken?: (() => Promise<TokenRotation>) | undefined;
   /** `[limits] max_body_bytes`: a larger request body is 413. Default 256 KiB. */
@@ -110,6 +113,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   }
   if (deps.events) eventRoutes(app, deps.events, now);
   if (deps.rotateToken) tokenRoutes(app, deps.rotateToken);
+  if (deps.reload) configRoutes(app, deps.reload);
 
   // A known path asked with another method is 405 with Allow, not 404. Routes are all
   // registered above, so the table is complete before the server answers anything.
