@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponsesAnswer } from '../fake-llm/script.js';
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from '../fake-llm/server.js';
 import {
@@ -23,6 +22,7 @@ import {
   readRollout,
   type RolloutLine,
 } from './codex-rollout.js';
+import { poll } from './claude.js';
 
 // One Codex scenario = its own fake LLM and CODEX_HOME (so scenarios can run concurrently), a
 // script of answers, one or more `codex exec` runs, and what they left: the rollout, what the
@@ -165,14 +165,22 @@ async function snapshotAndKill(
   threadId: string,
   ready: (rollout: readonly RolloutLine[]) => boolean,
 ): Promise<LiveSnapshot> {
-  const rolloutPath = await poll(() => rolloutFileFor(h, threadId), 'the rollout file');
+  const rolloutPath = await poll(() => rolloutFileFor(h, threadId), 10_000, 'the rollout file');
   const lockPath = join(h.codexHome, 'thread-writer-locks', `${threadId}.lock`);
   // Wait for the fact, not a time: the rollout open in /proc/<pid>/fd.
-  await poll(() => (openFiles(run.pid).includes(rolloutPath) ? true : undefined), 'rollout fd');
-  const rollout = await poll(async () => {
-    const lines = await readRollout(rolloutPath);
-    return ready(lines) ? lines : undefined;
-  }, 'the rollout to be ready');
+  await poll(
+    () => (openFiles(run.pid).includes(rolloutPath) ? true : undefined),
+    10_000,
+    'rollout fd',
+  );
+  const rollout = await poll(
+    async () => {
+      const lines = await readRollout(rolloutPath);
+      return ready(lines) ? lines : undefined;
+    },
+    10_000,
+    'the rollout to be ready',
+  );
   const files = openFiles(run.pid)
     .filter((path) => path.startsWith(h.codexHome))
     .map((path) => relative(h.codexHome, path));
@@ -189,20 +197,4 @@ async function snapshotAndKill(
     ...snapshot,
     afterKill: { lockFileExists: existsSync(lockPath), lockHolder: flockHolder(lockPath) },
   };
-}
-
-/** Polls every 50 ms until `probe` yields a value; rejects after timeoutMs. */
-export async function poll<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }

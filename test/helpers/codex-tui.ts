@@ -3,7 +3,6 @@ import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isAlive, scanLiveCodex, type LiveCodex } from '../../src/agents/codex/live.js';
 import {
@@ -13,6 +12,7 @@ import {
   type TmuxTarget,
 } from '../../src/agents/codex/tmux.js';
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from '../fake-llm/server.js';
+import { poll } from './claude.js';
 import { createCodexHome, type CodexHome } from './codex.js';
 
 // The real Codex CLI 0.171.0 TUI in tmux (its own socket in the temp HOME), for
@@ -34,21 +34,6 @@ export function needTmux(t: TestContext): boolean {
   t.diagnostic('SKIPPED: tmux is not installed (apt-get install tmux)');
   t.skip('tmux is not installed');
   return false;
-}
-
-export async function poll<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 function childWithName(parent: number, name: string): number | undefined {
