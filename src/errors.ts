@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'unauthorized'
   /** The daemon knows no such thing (a session id, a job). */
   | 'not_found'
+  /** A file could not be read or written (permissions, a read-only or full disk): named, with why. */
+  | 'io'
   | 'internal';
 
 export class PalError extends Error {

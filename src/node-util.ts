@@ -2,6 +2,7 @@
 // only: the forwarder imports this file, and it must start fast.
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { getSystemErrorMap } from 'node:util';
 
 /** The `code` of a Node.js system error (`ENOENT`, `EPERM`, …), or undefined. */
 export function errorCode(error: unknown): unknown {
@@ -11,6 +12,46 @@ export function errorCode(error: unknown): unknown {
 /** Whether `error` is a Node.js system error with this code. */
 export function hasCode(error: unknown, code: string): boolean {
   return errorCode(error) === code;
+}
+
+/** What a Node.js system error says: its code, the call and the path(s) it failed on. */
+export interface SystemError {
+  readonly code: string;
+  /** In words, as the OS puts it: "permission denied", "read-only file system". */
+  readonly words: string;
+  readonly syscall: string | undefined;
+  readonly path: string | undefined;
+  /** The second path of a rename or link. */
+  readonly dest: string | undefined;
+}
+
+/** The parts of a Node.js system error (EACCES, EROFS, ENOSPC, …); undefined for anything else. */
+export function systemError(error: unknown): SystemError | undefined {
+  const code = errorCode(error);
+  if (!(error instanceof Error) || typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) {
+    return undefined;
+  }
+  const field = (name: string): unknown => (name in error ? Reflect.get(error, name) : undefined);
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' ? value : undefined;
+  const errno = field('errno');
+  const words =
+    (typeof errno === 'number' ? getSystemErrorMap().get(errno)?.[1] : undefined) ??
+    new RegExp(`^${code}: ([^,]+)`).exec(error.message)?.[1] ??
+    code;
+  return {
+    code,
+    words,
+    syscall: text(field('syscall')),
+    path: text(field('path')),
+    dest: text(field('dest')),
+  };
+}
+
+/** "permission denied (EACCES)"; undefined when `error` is no system error. */
+export function describeSystemError(error: unknown): string | undefined {
+  const failure = systemError(error);
+  return failure === undefined ? undefined : `${failure.words} (${failure.code})`;
 }
 
 /** Bytes [start, end) of a file; empty when the range is empty or the file is gone. */

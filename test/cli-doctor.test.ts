@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -119,6 +119,24 @@ describe('palingenesis doctor (built CLI, temp HOME)', () => {
     assert.equal(config?.status, 'fail');
     assert.match(config.finding, /bad\.toml:2: http\.port: expected number/);
     assert.match(config.fix ?? '', /config edit/);
+  });
+
+  it('an inline token in a config others can read is a warning naming the file and chmod 600', async () => {
+    const path = join(home.dir, 'token.toml');
+    await writeFile(path, '[http]\ntoken = "s3cret-inline-token-value"\n', { mode: 0o644 });
+    await chmod(path, 0o644);
+    const open = await doctorJson(['--config', path], home.env);
+    const config = open.byName.get('config');
+    assert.equal(config?.status, 'warn');
+    assert.match(
+      config.finding,
+      /token\.toml holds \[http\] token and others can read it \(mode 0644\)/,
+    );
+    assert.match(config.fix ?? '', /chmod 600 .+token\.toml/);
+    assert.doesNotMatch(JSON.stringify(config), /s3cret/, 'the token itself is never shown');
+    await chmod(path, 0o600);
+    const closed = await doctorJson(['--config', path], home.env);
+    assert.equal(closed.byName.get('config')?.status, 'ok');
   });
 
   it('claude-code: found on PATH with its version, or a warning with a fix when missing', async () => {

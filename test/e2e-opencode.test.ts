@@ -225,11 +225,12 @@ describe('end to end with real opencode', () => {
         backups.some((f) => f.includes(session.id)),
         `no backup of ${session.id}: ${backups.join(', ')}`,
       );
-      const audit = await readAudit(daemon.home.state.auditFile);
-      const started = audit.find(
-        (e) => e.type === 'session.started' && e.fromSessionId === session.id,
-      );
-      assert.ok(started, 'no session.started event for the old session');
+      // Announced once the new session is saved in the job: it may trail the handoff request.
+      const started = await eventually('session.started for the old session', 10_000, async () =>
+        (await readAudit(daemon.home.state.auditFile)).find(
+          (e) => e.type === 'session.started' && e.fromSessionId === session.id,
+        ),
+      ).catch(failWith);
       assert.notEqual(started.sessionId, session.id);
       const metrics = await daemonMetrics(daemon.url);
       for (const name of [

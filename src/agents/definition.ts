@@ -36,7 +36,11 @@ export interface AgentDefinition<
   readonly records?: () => Promise<RecordReader>;
   /** `palingenesis mcp config <kind>`: how to register our MCP server with the agent. */
   readonly mcp?: McpRegistration;
-  /** The agent posts hooks to `POST /api/v1/hooks/<kind>` (through the forwarder or spool). */
+  /**
+   * The agent posts hooks to `POST /api/v1/hooks/<kind>` (through the forwarder or spool). The
+   * daemon keeps each one accepted in its hook inbox until the instance's `acceptHook` says it is
+   * done with it, and hands over again what a daemon that died left there, then the spool.
+   */
   readonly hookIntake?: boolean;
   /** `palingenesis hooks install|uninstall|status <kind>`: our forwarder in the agent's settings. */
   readonly hooks?: HookRegistration<AgentSection<Shape>>;
@@ -54,7 +58,7 @@ export interface AgentDeps {
   readonly log: Logger;
   /** The environment agents are found and run in (HOME, PATH, the agent's own variables). */
   readonly env: NodeJS.ProcessEnv;
-  /** The daemon's state directory (spool, backups). */
+  /** The daemon's state directory (hook inbox and spool are the daemon's: see hookIntake). */
   readonly stateDir: string;
   /** `[limits] max_tracked_files`: files one agent follows at once. */
   readonly maxTrackedFiles: number;
@@ -77,11 +81,30 @@ export type AgentProcessEvent =
 /** A running agent: its adapter, and what else it brings. */
 export interface AgentInstance {
   readonly adapter: AgentAdapter;
-  /** Takes one hook payload (already size- and rate-checked); never throws. */
-  readonly acceptHook?: (payload: unknown) => void;
+  /**
+   * Takes one hook payload, already size- and rate-checked and persisted by the daemon; never
+   * throws. May be called before `watch` (payloads replayed at start): the agent judges them once
+   * it watches. The daemon deletes its copy when `done` resolves to `handled`.
+   */
+  readonly acceptHook?: (payload: unknown) => HookReceipt;
   /** A process the daemon runs for the agent (`opencode serve`): started after the API is up. */
   readonly process?: { start(): void; stop(): Promise<void> };
 }
+
+/**
+ * What an agent says when handed a hook payload: taken (`done` tells how it ended), or not (its
+ * queue is full: the daemon answers so that the forwarder keeps the payload and sends it again).
+ */
+export type HookReceipt =
+  | { readonly taken: true; readonly done: Promise<HookFate> }
+  | { readonly taken: false; readonly why: string };
+
+/**
+ * How an agent finished with a payload it took; never a rejection. `handled`: judged, and any
+ * stop it carried handed to the engine as an observation. `interrupted`: the agent stopped
+ * watching before it could judge it, so the daemon's copy stays for the next start.
+ */
+export type HookFate = 'handled' | 'interrupted';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail';
 

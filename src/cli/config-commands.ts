@@ -4,8 +4,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { redactSecrets, renderConfigToml, renderDefaultConfigFile } from '../config/render.js';
 import { PalError } from '../errors.js';
+import { hasCode, systemError } from '../node-util.js';
 import { editConfig, setConfigValue } from './config-edit.js';
 import { configLocation, invalidConfig, type CliContext } from './context.js';
+import { fileFailure } from './fs-failure.js';
 
 type GlobalOpts = () => { config?: string };
 
@@ -20,26 +22,30 @@ export function configCommands(program: Command, ctx: CliContext, globals: Globa
     .option('-f, --force', 'overwrite an existing file')
     .action(async (opts: { force?: boolean }) => {
       const { path } = configLocation(ctx, globals().config);
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       // Write beside it, then link (fails if the file exists) or rename (--force): either way the
       // file appears whole, and an existing one is never clobbered without --force.
       const temp = `${path}.${process.pid}.tmp`;
-      await writeFile(temp, renderDefaultConfigFile(), { mode: 0o600 });
       try {
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+        await writeFile(temp, renderDefaultConfigFile(), { mode: 0o600 });
         if (opts.force === true) await rename(temp, path);
         else await link(temp, path);
+        await chmod(path, 0o600);
       } catch (error) {
-        if (error instanceof Error && 'code' in error && error.code === 'EEXIST') {
+        // Only the link says the file is there: a mkdir's EEXIST is a file in a directory's place.
+        if (hasCode(error, 'EEXIST') && systemError(error)?.syscall === 'link') {
           throw new PalError(
             'config_exists',
             `${path} already exists; use --force to overwrite it`,
           );
         }
-        throw error;
+        throw fileFailure('write', path, error);
       } finally {
-        await rm(temp, { force: true });
+        // ENOTDIR: the temp file was never made (its directory is a file); the failure says so.
+        await rm(temp, { force: true }).catch((error: unknown) => {
+          if (!hasCode(error, 'ENOTDIR')) throw error;
+        });
       }
-      await chmod(path, 0o600);
       ctx.stdout(`wrote ${path}\n`);
     });
 

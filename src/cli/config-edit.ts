@@ -9,7 +9,9 @@ import { parseConfigText, type ConfigIssue } from '../config/parse.js';
 import { redactSecrets, renderDefaultConfigFile } from '../config/render.js';
 import { setTomlValue } from '../config/toml-set.js';
 import { PalError } from '../errors.js';
+import { hasCode } from '../node-util.js';
 import type { CliContext } from './context.js';
+import { fileFailure } from './fs-failure.js';
 import { shellCommand } from './shell-quote.js';
 
 /**
@@ -44,10 +46,14 @@ export async function editConfig(ctx: CliContext, path: string): Promise<void> {
         shellCommand(['cp', copy, path]),
     );
   }
-  if ((await readIfExists(path)) !== original) {
+  if ((await readIfExists(path, `not saved; ${kept}`)) !== original) {
     throw new PalError('conflict', `${path} changed while you were editing; not saved; ${kept}`);
   }
-  await writeConfigFile(path, edited);
+  try {
+    await writeConfigFile(path, edited);
+  } catch (error) {
+    throw fileFailure('write', path, error, `not saved; ${kept}`);
+  }
   await rm(dir, { recursive: true, force: true });
   ctx.stdout(`saved ${path}\n`);
 }
@@ -72,7 +78,11 @@ export async function setConfigValue(
       `not saved: with ${dotted} = ${value}, ${path} would have ${problems(path, parsed.issues)}`,
     );
   }
-  await writeConfigFile(path, edit.text);
+  try {
+    await writeConfigFile(path, edit.text);
+  } catch (error) {
+    throw fileFailure('write', path, error);
+  }
   // Nested under its section: some secrets are known by their path (`otel.headers`).
   const shown = String(
     redactSecrets({ [found.section]: { [found.key]: value } })[found.section]?.[found.key],
@@ -116,11 +126,12 @@ function problems(path: string, issues: readonly ConfigIssue[]): string {
   return `${count}:\n${issues.map((issue) => `  ${formatIssue(path, issue)}`).join('\n')}`;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+/** The file's text, or undefined when there is none; any other failure names the file. */
+async function readIfExists(path: string, then?: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
-    throw error;
+    if (hasCode(error, 'ENOENT')) return undefined;
+    throw fileFailure('read', path, error, then);
   }
 }

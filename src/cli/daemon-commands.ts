@@ -91,9 +91,10 @@ export function daemonCommands(program: Command, ctx: CliContext, globals: Globa
     .option('--json', 'the verdict as JSON: {ok, applied, needsRestart} or {ok, problems}')
     .addHelpText(
       'after',
-      '\nWhat can change live ([resume], [metrics], [daemon], [notifications]) takes effect at\n' +
-        'once; other changes are listed as needing a restart. An invalid file is rejected: every\n' +
-        'problem is printed with its key and line, the last good configuration stays, exit 1.\n' +
+      '\nWhat can change live ([resume], [metrics], [daemon], [notifications], http.token and\n' +
+        'http.token_file) takes effect at once; other changes are listed as needing a restart.\n' +
+        'An invalid file (or a gone one, or a bad token file) is rejected: every problem is\n' +
+        'printed with its key and line, the last good configuration stays, exit 1.\n' +
         'With the HTTP API off the daemon is only signalled (SIGHUP); its log has the verdict.',
     )
     .action(async (opts: { json?: boolean }) => {

@@ -5,6 +5,7 @@ import { formatIssue, type LoadResult } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { DoctorCheck, DoctorStatus, VersionCheckInput } from '../agents/definition.js';
 import type { DaemonClient } from './daemon-client.js';
+import { inlineTokenExposure } from '../daemon/inline-token-exposure.js';
 
 export type CheckStatus = DoctorStatus;
 
@@ -15,8 +16,20 @@ const VERSION_TIMEOUT_MS = 10_000;
 const STATUS_TIMEOUT_MS = 3_000;
 const statusBody = z.looseObject({ state: z.string(), pid: z.number(), version: z.string() });
 
-export function configCheck(result: LoadResult): Check {
+export async function configCheck(result: LoadResult): Promise<Check> {
   if (result.ok) {
+    // Valid, but an inline token others can read is a secret on show.
+    const exposed = result.exists
+      ? await inlineTokenExposure(result.path, result.config.http).catch(() => undefined)
+      : undefined;
+    if (exposed !== undefined) {
+      return {
+        name: 'config',
+        status: 'warn',
+        finding: exposed,
+        fix: `chmod 600 ${result.path} (or move the token to [http] token_file)`,
+      };
+    }
     const finding = result.exists
       ? `${result.path} is valid`
       : `no file at ${result.path}; the defaults apply`;

@@ -64,11 +64,12 @@ export async function runChecks(ctx: CliContext, configFlag: string | undefined)
       ? []
       : agent.doctor(agent.schema.parse(sections[agent.configKey] ?? {}), doctorCtx),
   );
-  const [port, ...agents] = await Promise.all([
+  const [configFound, port, ...agents] = await Promise.all([
+    configCheck(loaded),
     portCheck(config, daemon.reachable),
     ...agentChecks,
   ]);
-  return [configCheck(loaded), daemon.check, port, ...agents.flat()];
+  return [configFound, daemon.check, port, ...agents.flat()];
 }
 
 export function renderChecks(

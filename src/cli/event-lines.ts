@@ -46,6 +46,8 @@ const TYPE_COLOUR: Partial<Record<string, Colour>> = {
   'agent.gave_up': 'red',
   'resume.needs_user': 'magenta',
   'config.rejected': 'red',
+  'state.write_failed': 'red',
+  'state.write_recovered': 'green',
 };
 
 /** One line: local time, type, agent/session, then the facts that matter for that type. */

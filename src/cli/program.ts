@@ -14,6 +14,7 @@ import { observeCommands } from './observe-commands.js';
 import { serviceCommands } from './service-commands.js';
 import { tokenCommand } from './token-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { systemErrorLine } from './fs-failure.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -67,6 +68,12 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     if (isPalError(error)) {
       ctx.stderr(`palingenesis: ${error.message}\n`);
       return exitCodeFor(error.code);
+    }
+    // A file that cannot be read or written is the user's to fix, not a bug: one line, no stack.
+    const line = systemErrorLine(error);
+    if (line !== undefined) {
+      ctx.stderr(`palingenesis: ${line}\n`);
+      return EXIT.failure;
     }
     ctx.stderr(
       `palingenesis: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

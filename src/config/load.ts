@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { describeSystemError } from '../node-util.js';
 import { parseConfigText, type ConfigIssue } from './parse.js';
 import type { ConfigLocation } from './paths.js';
 import { defaultConfig, type Config } from './schema.js';
@@ -20,7 +21,12 @@ export async function loadConfig(location: ConfigLocation): Promise<LoadResult> 
     if (isNotFound(error) && location.source === 'default') {
       return { ok: true, config: defaultConfig(), path: location.path, exists: false };
     }
-    const reason = isNotFound(error) ? 'file not found' : String(error);
+    const cause = describeSystemError(error);
+    const reason = isNotFound(error)
+      ? 'file not found'
+      : cause === undefined
+        ? String(error)
+        : `cannot be read: ${cause}`;
     return { ok: false, path: location.path, issues: [{ key: '', message: reason }] };
   }
   const parsed = parseConfigText(text);

@@ -19,6 +19,7 @@ export const NOTIFY_EVENTS = [
   'daemon.started',
   'daemon.stopped',
   'config.rejected',
+  'state.write_failed',
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 

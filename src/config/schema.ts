@@ -183,6 +183,15 @@ const limitsSection = z.strictObject({
     .describe(
       'Hook posts accepted per second from one source (burst: 10 seconds worth); more: 429.',
     ),
+  hook_inbox_bytes: z
+    .number()
+    .int()
+    .min(MIB)
+    .max(4096 * MIB)
+    .default(64 * MIB)
+    .describe(
+      'Bytes of accepted hooks kept on disk until handled (at most 1000 files); more: 429.',
+    ),
   max_connections: z
     .number()
     .int()

@@ -24,6 +24,8 @@ export interface SessionHistory {
   readonly compactsOnResume?: boolean | undefined;
   /** The reason of this session's stop before this one, if it had one. */
   readonly previousStop?: StopReasonKind | undefined;
+  /** This stop is a failed attempt's: the action that failed. */
+  readonly retryOf?: 'resume_same' | 'new_session' | 'restart_agent_then_resume' | undefined;
 }
 
 export type Decision =
@@ -44,6 +46,27 @@ export type Decision =
  * instant at most `MAX_WAIT_MS` plus the margin away, or there is no `dueAt`.
  */
 export function decide(
+  stop: StopReason,
+  history: SessionHistory,
+  policy: ResumePolicy,
+  now: number,
+  jitter: number,
+): Decision {
+  const decision = decideStop(stop, history, policy, now, jitter);
+  // A failed new session (forced by a person, or after an exhausted context) is retried as a new
+  // session, with backoff: the stop's own reason would otherwise say "resume the old one".
+  if (history.retryOf === 'new_session' && 'dueAt' in decision) {
+    return {
+      ...decision,
+      action: 'new_session',
+      dueAt: now + backoffMs(decision.attempt, policy, jitter),
+      why: `new session failed; backoff attempt ${String(decision.attempt)}`,
+    };
+  }
+  return decision;
+}
+
+function decideStop(
   stop: StopReason,
   history: SessionHistory,
   policy: ResumePolicy,

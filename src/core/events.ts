@@ -143,6 +143,23 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     ...base,
     uptimeSeconds: z.number().nonnegative(),
   }),
+  /**
+   * The state file could not be written (a full disk, lost permissions): what was not saved is
+   * not announced, `/health` answers 503, and the daemon retries until a write succeeds.
+   */
+  z.object({
+    type: z.literal('state.write_failed'),
+    ...base,
+    path: z.string(),
+    problem: z.string(),
+  }),
+  /** A write of the state file succeeded again after failures. */
+  z.object({
+    type: z.literal('state.write_recovered'),
+    ...base,
+    path: z.string(),
+    failedForMs: z.number().nonnegative(),
+  }),
   /** A new configuration was accepted: what took effect now, and what waits for a restart. */
   z.object({
     type: z.literal('config.reloaded'),

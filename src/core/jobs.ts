@@ -24,6 +24,9 @@ export const resumeJobSchema = z.object({
   /** Set (and saved) just before the action is sent: after a daemon restart such a job is checked,
    * not blindly sent again. */
   sentAt: z.number().optional(),
+  /** A new_session job's new session, saved as soon as it exists: it is verified, never started
+   * a second time after a daemon restart. */
+  startedSessionId: z.string().min(1).optional(),
 });
 export type ResumeJob = z.infer<typeof resumeJobSchema>;
 

@@ -11,9 +11,10 @@ import { createEventBus } from '../events/bus.js';
 import { createEventStream } from '../events/stream.js';
 import { systemClock } from '../jobs/clock.js';
 import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
-import { createStateStore } from '../resume/store.js';
+import { createStateStore, type StoreOptions } from '../resume/store.js';
 import { AGENT_KINDS } from '../agents/registry.js';
 import { createAgents } from './wiring.js';
+import { createHookDelivery } from './hook-delivery.js';
 import { PalError } from '../errors.js';
 import { ensurePrivateDirSync } from '../node-util.js';
 import type { DaemonControl, DaemonInfo } from '../http/control.js';
@@ -24,15 +25,16 @@ import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { createNotifier } from '../notify/notifier.js';
 import { createOtel, type Otel } from '../telemetry/otel.js';
 import type { BuildInfo } from './build-info.js';
-import { loadState } from '../state/state-file.js';
+import { loadState, removeStaleTemps } from '../state/state-file.js';
 import { acquirePidFile } from './pid-file.js';
 import type { ConfigLocation, StatePaths } from '../config/paths.js';
+import { watchConfigFile } from './config-watch.js';
 import {
   diffConfig,
   liveView,
   mergeLive,
   readNewConfig,
-  watchConfigFile,
+  reloadSecurity,
   type ReloadOutcome,
 } from './reload.js';
 
@@ -47,6 +49,8 @@ export interface DaemonOptions {
   readonly teeLog?: ((stream: DestinationStream) => () => void) | undefined;
   /** The environment agents are found and run in (HOME, CLAUDE_CONFIG_DIR, PATH…); default: ours. */
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** How the state file is written; default: atomically to disk. Tests: a write that is slow. */
+  readonly saveState?: StoreOptions['save'];
 }
 
 export interface RunningDaemon {
@@ -75,15 +79,40 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ? await httpSecurityFor(config.http, paths.tokenFile)
     : undefined;
   const pidLock = await acquirePidFile(paths.pidFile, process.pid);
-  const cleanups: (() => Promise<void> | void)[] = [() => pidLock.release()];
-  const runCleanups = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  };
+  const cleanups: (() => Promise<void> | void)[] = [];
   // Shut down after everything else (not a cleanup): the last events end the open traces, and
   // the log lines up to `daemon.stopped` are exported.
   let otel: Otel | undefined;
+  /**
+   * Every cleanup in reverse, each one even when an earlier one failed (a `daemon.json` that
+   * cannot be removed must not leave the server answering); then the OTLP flush; then, last of
+   * all, the PID file: until it goes no other daemon starts, and the cleanups end with the state
+   * store idle, so no write of this process lands after one has. Resolves with the failures,
+   * each reported as it happens; `stopped` runs between the cleanups and the flush.
+   */
+  const shutDown = async (
+    report: (error: unknown) => void,
+    stopped: (failures: number) => void = () => undefined,
+  ): Promise<unknown[]> => {
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<void> | void): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+        report(error);
+      }
+    };
+    for (const cleanup of [...cleanups].reverse()) await attempt(cleanup);
+    stopped(failures.length);
+    await attempt(() => otel?.shutdown());
+    await attempt(() => pidLock.release());
+    return failures;
+  };
 
   try {
+    // Only while holding the PID file: before, they may be another daemon's writes in flight.
+    await removeLeftoverTemps(paths, log);
     otel = createOtel({
       config: config.otel,
       version: build.version,
@@ -105,7 +134,42 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         'state file unreadable: moved aside for inspection, starting with empty state',
       );
     }
-    const store = createStateStore(paths.stateFile, loaded.state);
+    // A failed write is logged and counted each time; the event marks the start and the end of a
+    // failing spell (the bus is made below; no write happens before the engine runs).
+    const store = createStateStore(paths.stateFile, loaded.state, {
+      save: options.saveState,
+      onWriteFailed: (error) => {
+        const health = store.health();
+        reportError('store', 'state_write', error, { path: paths.stateFile });
+        if (!health.ok && failingSince !== health.since) {
+          failingSince = health.since;
+          bus.emit({
+            type: 'state.write_failed',
+            at: Date.now(),
+            path: paths.stateFile,
+            problem: health.problem,
+          });
+        }
+      },
+      onRecovered: () => {
+        const since = failingSince ?? Date.now();
+        failingSince = undefined;
+        log.info({ path: paths.stateFile }, 'state file writable again');
+        bus.emit({
+          type: 'state.write_recovered',
+          at: Date.now(),
+          path: paths.stateFile,
+          failedForMs: Math.max(0, Date.now() - since),
+        });
+      },
+    });
+    let failingSince: number | undefined;
+    // First in, so last out: it runs once everything that writes the state has stopped (the
+    // engine, the HTTP API), and the PID file is released only after it.
+    cleanups.push(async () => {
+      log.debug('waiting for the last state writes before releasing the PID file');
+      await store.idle();
+    });
     const { limits } = config;
     let metrics: Metrics | undefined;
     const reportError = (
@@ -216,11 +280,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       paused: () => paused,
       backupDir: join(paths.dir, 'backups'),
       onChange,
+      onError: (kind) => metrics?.inputs.error('resume', kind),
     });
     late.engine = running;
-    cleanups.push(() => {
-      running.stop();
-    });
+    cleanups.push(() => running.stop());
     const control: DaemonControl = {
       state: () => daemonState(facts()),
       apply: (command) => {
@@ -258,11 +321,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       });
     }
 
+    // A hook is on disk before it is answered 202, until its agent is done with it.
+    const hookDelivery = createHookDelivery({
+      stateDir: paths.dir,
+      maxBytes: limits.hook_inbox_bytes,
+      agents,
+      log,
+      now: () => systemClock.now(),
+      persisted: () => running.persisted(),
+      onError: (kind, error, context) => {
+        reportError('store', kind, error, context);
+      },
+      onRefused: (agent, reason) => metrics?.inputs.refused(agent, reason),
+    });
     let url: string | undefined;
     if (config.http.enabled) {
       const app = createHttpApp({
         security,
         info,
+        storeHealth: () => store.health(),
         control,
         metrics,
         events,
@@ -274,7 +351,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         onHookRefused: (agent, reason) => metrics?.inputs.refused(agent, reason),
         onInternalError: () => metrics?.inputs.error('http', 'internal'),
         rotateToken: async () => {
-          if (config.http.token !== '' || config.http.token_file !== '') {
+          // The token keys apply on reload: the config in force decides, not the one at start.
+          const { http } = holder.current;
+          if (http.token !== '' || http.token_file !== '') {
             return {
               ok: false,
               message: 'the token comes from [http] token or token_file: change it there',
@@ -294,12 +373,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
                   ? { ok: true, ...outcome.diff }
                   : { ok: false, problems: outcome.problems };
               },
-        hooks: (agent, payload) => {
-          const accept = agents.get(agent)?.acceptHook;
-          if (accept === undefined) return false;
-          accept(payload);
-          return true;
-        },
+        hooks: (agent, payload) => hookDelivery.accept(agent, payload),
       });
       cleanups.push(() => app.close());
       url = await listen(app, config.http.host, config.http.port);
@@ -322,25 +396,36 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log.error({ err: error, agent: adapter.agent }, 'agent watcher stopped unexpectedly');
       }),
     );
+    // Hooks a daemon that died had accepted, then the spool: judged once each agent watches.
+    const replaying = hookDelivery.replay(watching.signal);
     cleanups.push(async () => {
       watching.abort();
-      await Promise.all(watchers);
+      await Promise.all([...watchers, replaying]);
     });
     running.poke();
 
+    const reject = (trigger: 'signal' | 'file' | 'api', problems: string[]): ReloadOutcome => {
+      log.error({ trigger, problems }, 'config.rejected: the last good config stays');
+      bus.emit({ type: 'config.rejected', at: Date.now(), trigger, problems });
+      return { ok: false, problems };
+    };
     const reload = async (trigger: 'signal' | 'file' | 'api'): Promise<ReloadOutcome> => {
       if (options.configLocation === undefined) return { ok: false, problems: ['no config file'] };
       const next = await readNewConfig(options.configLocation);
-      if (!next.ok) {
-        log.error(
-          { trigger, problems: next.problems },
-          'config.rejected: the last good config stays',
-        );
-        bus.emit({ type: 'config.rejected', at: Date.now(), trigger, problems: next.problems });
-        return next;
-      }
+      if (!next.ok) return reject(trigger, next.problems);
+      // Before anything changes: a bad token file leaves the old token, and all the rest, in force.
+      const token =
+        security === undefined
+          ? undefined
+          : await reloadSecurity(security, next.config.http, paths.tokenFile);
+      if (token !== undefined && !token.ok) return reject(trigger, token.problems);
       const diff = diffConfig(holder.current, next.config);
       holder.current = mergeLive(holder.current, next.config);
+      // Also when only the token file's content (or the state directory's copy) changed.
+      if (security !== undefined && token?.ok === true && token.token !== security.token) {
+        security.token = token.token;
+        log.info({ file: paths.tokenFile }, 'api token replaced by the reload');
+      }
       log.level = holder.current.daemon.log_level;
       notifier.reconfigure(holder.current.notifications);
       metrics?.notifications.declare(notifier.channelNames());
@@ -351,7 +436,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     };
     reloadLate.run = reload;
     if (options.configLocation !== undefined) {
-      const watcher = watchConfigFile(options.configLocation.path, () => void reload('file'));
+      const watcher = watchConfigFile(options.configLocation.path, () => void reload('file'), {
+        onError: (error, dir) => {
+          reportError('process', 'config_watch', error, { dir });
+        },
+      });
       cleanups.push(() => {
         watcher.close();
       });
@@ -367,22 +456,28 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           log.info('daemon.stopping');
           // Before anything closes: the audit log, the stream and the notifier still take it.
           bus.emit({ type: 'daemon.stopped', at: Date.now(), uptimeSeconds: info.uptimeSeconds() });
-          try {
-            await runCleanups();
-            log.info('daemon.stopped');
-          } finally {
-            await otel?.shutdown();
+          const failures = await shutDown(
+            (error) => {
+              log.error({ err: error }, 'a cleanup failed; the stop goes on');
+              metrics?.inputs.error('process', 'cleanup');
+            },
+            (failed) => {
+              if (failed === 0) log.info('daemon.stopped');
+              else log.error({ failed }, 'daemon.stopped, with failed cleanups');
+            },
+          );
+          if (failures.length > 0) {
+            throw new AggregateError(failures, `${failures.length} of the stop's steps failed`);
           }
         })();
         return stopping;
       },
     };
   } catch (error) {
-    try {
-      await runCleanups();
-    } finally {
-      await otel?.shutdown();
-    }
+    // The start's own error is the one to tell; a cleanup failing after it is logged.
+    await shutDown((cleanupError) => {
+      log.error({ err: cleanupError }, 'a cleanup failed after a failed start');
+    });
     throw error;
   }
 }
@@ -416,4 +511,20 @@ async function writeRuntimeFile(
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
   await rename(temp, path);
+}
+
+/** Temp files a daemon killed mid-write (or a failed save) left beside the state and runtime files. */
+async function removeLeftoverTemps(paths: StatePaths, log: Logger): Promise<void> {
+  const results = [
+    await removeStaleTemps(paths.stateFile, 'uuid'),
+    await removeStaleTemps(paths.runtimeFile, 'pid'),
+  ];
+  const removed = results.flatMap((r) => r.removed);
+  // The metrics do not exist yet: a leftover that stays is only logged, and tried again next start.
+  for (const { file, error } of results.flatMap((r) => r.failed)) {
+    log.warn({ err: error, file }, 'a leftover temp file could not be removed');
+  }
+  if (removed.length > 0) {
+    log.info({ removed: removed.length, files: removed }, 'leftover temp files removed');
+  }
 }

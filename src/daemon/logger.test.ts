@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -32,4 +33,41 @@ describe('daemon logger', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it(
+    'a log file on a full disk (/dev/full) throws nowhere: stderr gets every line, one report',
+    { skip: !existsSync('/dev/full') && 'no /dev/full here (Linux only)' },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'palingenesis-logger-'));
+      try {
+        const file = join(dir, 'daemon.log');
+        await symlink('/dev/full', file);
+        const { log, flush, reportFileErrorsTo } = createDaemonLogger(file, 'info');
+        const stderr: string[] = [];
+        const stderrWrite = process.stderr.write.bind(process.stderr);
+        process.stderr.write = (chunk: string | Uint8Array) => {
+          stderr.push(String(chunk));
+          return true;
+        };
+        const reports: string[] = [];
+        try {
+          log.info('first');
+          reportFileErrorsTo((kind, error) => {
+            reports.push(kind);
+            log.error({ err: error }, `log ${kind}`); // what the daemon's reportError does
+          });
+          log.info('second');
+          log.info('third');
+          flush(); // SonicBoom's flushSync spun for ever on ENOSPC
+        } finally {
+          process.stderr.write = stderrWrite;
+        }
+        assert.deepEqual(reports, ['enospc']);
+        const messages = stderr.map((line) => (JSON.parse(line) as { msg: string }).msg);
+        assert.deepEqual(messages, ['first', 'log enospc', 'second', 'third']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

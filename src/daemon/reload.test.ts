@@ -39,3 +39,24 @@ describe('config reload', () => {
     assert.deepEqual(Object.keys(view), Object.keys(defaultConfig()));
   });
 });
+
+describe('config reload: [http] security keys', () => {
+  it('token and token_file apply live; host, port and enabled still need a restart', () => {
+    const next = defaultConfig();
+    next.http.token = 'new-token';
+    next.http.token_file = '/etc/token';
+    next.http.host = '0.0.0.0';
+    next.http.port = 1;
+    next.http.enabled = false;
+    assert.deepEqual(diffConfig(defaultConfig(), next), {
+      applied: ['http.token', 'http.token_file'],
+      needsRestart: ['http.enabled', 'http.host', 'http.port'],
+    });
+    const merged = mergeLive(defaultConfig(), next);
+    assert.deepEqual(merged.http, {
+      ...defaultConfig().http,
+      token: 'new-token',
+      token_file: '/etc/token',
+    });
+  });
+});

@@ -1,9 +1,11 @@
+import type { Logger } from 'pino';
 import type { ConfigLocation, StatePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { isPalError } from '../errors.js';
 import { within } from '../node-util.js';
 import type { BuildInfo } from './build-info.js';
 import { startDaemon } from './daemon.js';
+import { inlineTokenExposure } from './inline-token-exposure.js';
 import { createDaemonLogger } from './logger.js';
 
 export interface ForegroundOptions {
@@ -18,12 +20,12 @@ export interface ForegroundOptions {
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
- * Runs the daemon until SIGTERM or SIGINT, then stops it gracefully and resolves with the exit
- * code: 0 after a clean stop, 1 when the stop failed or overran its deadline. A second signal
- * during shutdown exits at once.
+ * Runs the daemon until SIGTERM or SIGINT, then stops it gracefully and resolves with 0. A stop
+ * that failed or overran its deadline ends the process at once with exit code 1, as does a second
+ * signal during shutdown.
  */
 export async function runForeground(options: ForegroundOptions): Promise<number> {
-  const { log, flush, tee } = createDaemonLogger(
+  const { log, flush, tee, reportFileErrorsTo } = createDaemonLogger(
     options.paths.logFile,
     options.config.daemon.log_level,
   );
@@ -55,10 +57,15 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     onHangup();
   };
   process.on('SIGHUP', hangup);
+  await warnOfExposedToken(options, log);
   const daemon = await startDaemon({ ...options, log, teeLog: tee }).catch((error: unknown) => {
     received.dispose();
     process.off('SIGHUP', hangup);
     stopCatching();
+    // A log file that failed while the daemon was starting is still reported, uncounted.
+    reportFileErrorsTo((kind, error) => {
+      log.error({ err: error, component: 'log', kind }, `log ${kind}: lines still go to stderr`);
+    });
     // Expected refusals (already running, port in use) need no stack trace in the log.
     const detail = isPalError(error)
       ? { code: error.code, message: error.message }
@@ -73,6 +80,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   report = (kind, error) => {
     daemon.reportError('process', kind, error);
   };
+  reportFileErrorsTo((kind, error) => {
+    daemon.reportError('log', kind, error);
+  });
   options.stdout(
     daemon.url === undefined
       ? `palingenesis running (pid ${process.pid}, HTTP API disabled)\n`
@@ -95,22 +105,41 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   process.once('SIGTERM', forceExit);
   process.once('SIGINT', forceExit);
 
+  let failed = false;
   try {
-    const outcome = await within(daemon.stop(), SHUTDOWN_TIMEOUT_MS);
+    // The deadline holds the process open: a stop with nothing left to wait on but a stuck
+    // promise must still end in exit 1, not in a quiet exit 0.
+    const outcome = await within(daemon.stop(), SHUTDOWN_TIMEOUT_MS, { keepAlive: true });
     if (outcome.timedOut) {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown overran its deadline');
-      return 1;
+      // The PID file is released last, after the last state write: it stays, and the next
+      // daemon takes it over as stale rather than run beside writes this process still makes.
+      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown overran its deadline; exiting now');
+      failed = true;
     }
-    return 0;
   } catch (error) {
     log.error({ err: error }, 'shutdown failed');
-    return 1;
+    failed = true;
   } finally {
     process.off('SIGTERM', forceExit);
     process.off('SIGINT', forceExit);
     stopCatching();
     flush();
   }
+  // Exit now: a hanging cleanup (a request that never ends, a write that never lands) or a
+  // failed one (a server that did not close) would otherwise hold the process open for ever.
+  if (failed) process.exit(1);
+  return 0;
+}
+
+/** An inline token in a config file others can read is a token others have: one line says so. */
+async function warnOfExposedToken(options: ForegroundOptions, log: Logger): Promise<void> {
+  const file = options.configLocation?.path;
+  if (file === undefined) return;
+  const warning = await inlineTokenExposure(file, options.config.http).catch((error: unknown) => {
+    log.warn({ err: error, file }, 'cannot tell who may read the config file');
+    return undefined;
+  });
+  if (warning !== undefined) log.warn({ file }, warning);
 }
 
 function listenForSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {

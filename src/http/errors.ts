@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply } from 'fastify';
 
-/** The one table from API error code to HTTP status. Each status means one thing. */
+/** The one table from API error code to HTTP status. Each status means one thing (503: not now). */
 export const HTTP_STATUS = {
   bad_request: 400,
   /** No or a wrong bearer token on a route that needs one (sent with `WWW-Authenticate`). */
@@ -17,7 +17,12 @@ export const HTTP_STATUS = {
   /** Over a rate limit (hook intake); sent with `Retry-After`. */
   too_many_requests: 429,
   internal: 500,
+  /** Unavailable for now: the daemon is stopping. */
   shutting_down: 503,
+  /** Unavailable for now: the state file cannot be written, so nothing was changed. */
+  state_write_failed: 503,
+  /** Unavailable for now: a hook could not be stored in the hook inbox, so it was not taken. */
+  hook_write_failed: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof HTTP_STATUS;

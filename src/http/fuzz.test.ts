@@ -59,7 +59,7 @@ function harness(options: { hooksPerSecond?: number } = {}): Harness {
     metrics,
     hooks: (_agent, payload) => {
       accepted.push(payload);
-      return true;
+      return Promise.resolve({ kind: 'accepted' });
     },
     rotateToken: () => Promise.resolve({ ok: false, message: 'not in tests' }),
     now: () => T0,

@@ -272,7 +272,7 @@ function app(token?: string) {
     },
     control: memoryControl(),
     log: pino({ level: 'silent' }),
-    hooks: () => true,
+    hooks: () => Promise.resolve({ kind: 'accepted' }),
     security: { host: '127.0.0.1', token },
   });
 }

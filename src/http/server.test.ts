@@ -242,7 +242,10 @@ async function expectError(
 
 describe('bad requests are 4xx naming what was wrong, never 500', () => {
   const events = () =>
-    memoryApp({ events: createEventStream({ clock: systemClock }), hooks: () => true });
+    memoryApp({
+      events: createEventStream({ clock: systemClock }),
+      hooks: () => Promise.resolve({ kind: 'accepted' }),
+    });
 
   it('a repeated, bracketed, unknown or overlong query parameter is 400', async () => {
     const server = events();

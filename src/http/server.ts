@@ -10,21 +10,24 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { AGENT_LIST } from '../agents/registry.js';
 import { configRoutes, type ReloadAnswer } from './routes/config.js';
-import { hookRoutes, type HookRefusal } from './routes/hooks.js';
+import { hookRoutes, type HookAcceptance, type HookRefusal } from './routes/hooks.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { MAX_SESSION_ID_CHARS, sessionControlRoutes } from './routes/session-control.js';
 import { statusRoutes } from './routes/status.js';
 import { tokenRoutes, type TokenRotation } from './routes/token.js';
 import { registerSecurity, type HttpSecurity } from './security.js';
+import type { StoreHealth } from '../resume/store.js';
 
 export interface HttpDeps {
   readonly info: DaemonInfo;
+  /** Whether the state file can be written: `/health` answers 503 while it cannot. */
+  readonly storeHealth?: (() => StoreHealth) | undefined;
   readonly control: DaemonControl;
   /** Absent when `[otel] metrics_enabled = false`. */
   readonly metrics?: Metrics | undefined;
   readonly log: Logger;
-  /** Takes an agent's hook payload; false when that agent is not enabled. */
-  readonly hooks?: ((agent: string, payload: unknown) => boolean) | undefined;
+  /** Persists an agent's hook payload and hands it to the agent (see HookAcceptance). */
+  readonly hooks?: ((agent: string, payload: object) => Promise<HookAcceptance>) | undefined;
   /** The live event stream (`GET /api/v1/events`); absent in tests that do not need it. */
   readonly events?: EventStream | undefined;
   /** Bind host and token; absent (in-memory tests): loopback, no token. Host checks always run. */
@@ -96,7 +99,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     routes.set(route.url, known);
   });
 
-  healthRoutes(app, deps.info);
+  healthRoutes(app, deps.info, deps.storeHealth);
   statusRoutes(app, deps.info, deps.control);
   sessionControlRoutes(app, deps.control);
   if (deps.metrics) metricsRoutes(app, deps.metrics);

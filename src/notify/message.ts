@@ -118,6 +118,12 @@ function daemonMessage(n: Notification): Message {
         severity: 'error',
       };
     }
+    case 'state.write_failed':
+      return {
+        title: 'palingenesis cannot save its state',
+        text: `${n.detail ?? 'the state file cannot be written'}. Stops seen meanwhile are held in memory and retried; a restart now would lose them.`,
+        severity: 'error',
+      };
     default:
       return {
         title: 'palingenesis test notification',

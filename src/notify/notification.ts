@@ -91,6 +91,8 @@ export function toNotification(
       return build(event.type, event.at, { uptimeSeconds: event.uptimeSeconds });
     case 'config.rejected':
       return build(event.type, event.at, { problems: event.problems });
+    case 'state.write_failed':
+      return build(event.type, event.at, { detail: event.problem });
     default:
       return undefined;
   }

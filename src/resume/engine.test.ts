@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createFakeClock, type FakeClock } from '../../test/helpers/fake-clock.js';
-import type { AgentAdapter, Observation, SessionRef } from '../agents/adapter.js';
 import { defaultConfig } from '../config/schema.js';
 import type { DaemonEvent } from '../core/events.js';
 import { EMPTY_STATE } from '../core/jobs.js';
@@ -13,49 +12,7 @@ import { createEventBus } from '../events/bus.js';
 import { createResumeEngine, type ResumeEngine } from './engine.js';
 import { createStateStore, type StateStore } from './store.js';
 
-const T0 = Date.parse('2026-11-27T22:00:00Z');
-const REF: SessionRef = { agent: 'opencode', sessionId: 'ses_1', directory: '/p' };
-
-/** An in-memory agent: records what the engine asks of it. The real one is tested end to end. */
-function recordingAdapter(): AgentAdapter & {
-  prompts: string[];
-  workedSince?: AgentAdapter['workedSince'];
-} {
-  const prompts: string[] = [];
-  return {
-    agent: 'opencode',
-    prompts,
-    watch: () => Promise.resolve(),
-    sendPrompt: (_ref, text) => {
-      prompts.push(text);
-      return Promise.resolve();
-    },
-    startSession: () => Promise.reject(new Error('not used')),
-    exportSession: () => Promise.resolve([]),
-    handoffContext: () => Promise.resolve({ todos: [] }),
-    lastMessageAt: () => Promise.resolve(undefined),
-  };
-}
-
-function rateLimited(at: number, messageId: string, retryAfterSeconds: number): Observation {
-  return {
-    kind: 'stopped',
-    ref: REF,
-    at,
-    messageId,
-    evidence: {
-      agent: 'opencode',
-      lastAssistant: {
-        completed: true,
-        error: {
-          name: 'APIError',
-          statusCode: 429,
-          headers: { 'retry-after': String(retryAfterSeconds) },
-        },
-      },
-    },
-  };
-}
+import { rateLimited, recordingAdapter, REF, T0 } from '../../test/helpers/engine.js';
 
 /** Lets real file writes (the state store) finish between fake-clock steps. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
@@ -106,9 +63,7 @@ describe('resume engine (fake clock, in-memory agent)', () => {
     });
   });
   afterEach(async () => {
-    engine.stop();
-    await store.update((s) => s); // every write in flight is done before the directory goes
-    // engine.stop() does not await work in flight yet (issue 12): a late write may still land.
+    await engine.stop(); // every job in flight, and every write, is done before the directory goes
     await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   });
 
@@ -411,9 +366,7 @@ describe('resume engine: old sessions are pruned (fake clock)', () => {
       await clock.advance(31 * DAY);
       await until('the second prune', () => engine.sessions().length === 0);
     } finally {
-      engine.stop();
-      await store.update((s) => s); // the prune's write is done
-      // engine.stop() does not await work in flight yet (issue 12): a late write may still land.
+      await engine.stop(); // the prune's write is done
       await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
     }
   });

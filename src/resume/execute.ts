@@ -1,140 +1,87 @@
+import type { Logger } from 'pino';
 import { NeedsUserError, type AgentAdapter, type SessionRef } from '../agents/adapter.js';
-import type { FailureType } from '../core/events.js';
-import {
-  jobKey,
-  recordSave,
-  removeJob,
-  replaceJob,
-  upsertSession,
-  type PersistedState,
-  type ResumeJob,
-  type SessionRecord,
-} from '../core/jobs.js';
-import type { StopReason } from '../core/stop-reason.js';
-import type { EngineDeps } from './engine.js';
+import type { Config } from '../config/schema.js';
+import { jobKey, type ResumeJob, type SessionRecord } from '../core/jobs.js';
+import type { Input, Outcome } from '../core/resume-reducer.js';
+import type { Clock } from '../jobs/clock.js';
 import { backupSession, composeHandoff } from './handoff.js';
-import type { LiveSessions } from './live-sessions.js';
 import type { ActivityWaiters } from './waiters.js';
 
-export interface ExecuteDeps extends EngineDeps {
+export interface ExecuteDeps {
+  readonly clock: Clock;
+  readonly config: Config;
+  readonly adapters: ReadonlyMap<string, AgentAdapter>;
+  readonly log: Logger;
+  readonly backupDir: string;
   readonly waiters: ActivityWaiters;
-  readonly live: LiveSessions;
-  readonly save: (change: (s: PersistedState) => PersistedState, what: string) => Promise<void>;
-  readonly session: (ref: SessionRef) => SessionRecord;
-  readonly reschedule: (
-    ref: SessionRef,
-    stop: StopReason,
-    attempts: number,
-    stoppedAt: number,
-    handled?: string,
-    retryOf?: ResumeJob['action'],
-  ) => void;
+  /** Aborted when the daemon stops: the job is left as saved, and the attempt costs nothing. */
+  readonly signal: AbortSignal;
+  readonly record: (ref: SessionRef) => SessionRecord | undefined;
+  /** Saves a step of the job (and announces it once saved); false when the write failed. */
+  readonly persist: (input: Input) => Promise<boolean>;
 }
 
-class ResumeFailure extends Error {
-  constructor(
-    readonly type: FailureType,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/** Where the action went, and since when that session's activity counts as the answer. */
+type Acted =
+  | { readonly kind: 'acted'; readonly target: SessionRef; readonly since: number }
+  | { readonly kind: 'aborted' };
 
-/** Carries out one due job: act, verify the session went busy, then count a save or retry. */
-export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> {
+const ABORTED: Outcome = { kind: 'aborted' };
+
+/**
+ * Carries out one due job: act, verify that the session went busy, and say what came of it. The
+ * engine alone decides what follows an outcome; nothing here changes a job but its own steps
+ * (sent, new session started), each saved before it is acted on.
+ */
+export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<Outcome> {
   const key = jobKey(job);
   const ref: SessionRef = { agent: job.agent, sessionId: job.sessionId, directory: job.directory };
   const startedAt = d.clock.now();
-  d.live.set(key, { state: 'resuming', nextWakeAt: undefined });
-  d.bus.emit({
-    type: 'resume.started',
-    at: startedAt,
-    agent: job.agent,
-    sessionId: job.sessionId,
-    action: job.action,
-    reason: job.reason,
-    attempt: job.attempt,
+  const failed = (
+    type: Extract<Outcome, { kind: 'failed' }>['type'],
+    message: string,
+  ): Outcome => ({
+    kind: 'failed',
+    at: d.clock.now(),
+    type,
+    message,
   });
-  d.onChange();
+  // A function, not the property: it changes while this runs.
+  const aborted = (): boolean => d.signal.aborted;
+  const adapter = d.adapters.get(job.agent);
+  if (adapter === undefined)
+    return failed('agent_unreachable', `no ${job.agent} adapter is enabled`);
   try {
-    const adapter = d.adapters.get(job.agent);
-    if (adapter === undefined)
-      throw new ResumeFailure('agent_unreachable', `no ${job.agent} adapter is enabled`);
-    const target = await act(job, ref, adapter, startedAt, d);
-    const verified =
-      (await d.waiters.wait(
-        jobKey(target),
-        startedAt,
-        d.config.resume.verify_timeout_seconds * 1000,
-      )) || (await answeredAnyway(adapter, target, startedAt, d));
+    const acted = await act(job, ref, adapter, startedAt, d);
+    if (acted.kind === 'aborted' || aborted()) return ABORTED;
+    const { target, since } = acted;
+    const timeoutMs = d.config.resume.verify_timeout_seconds * 1000;
+    let verified = await d.waiters.wait(jobKey(target), since, timeoutMs);
+    if (aborted()) return ABORTED;
+    verified ||= await answeredAnyway(adapter, target, since, d);
     if (!verified) {
-      throw new ResumeFailure(
+      return failed(
         'not_verified',
         `session did not become busy within ${d.config.resume.verify_timeout_seconds}s`,
       );
     }
-    const doneAt = d.clock.now();
     const waitedMs = Math.max(0, startedAt - job.stoppedAt);
-    const savedSeconds = waitedMs / 1000 + d.config.metrics.manual_restart_time_seconds;
-    // A verified resume ends this stop: max_retries counts consecutive failed attempts only, so an
-    // overnight run that meets its limit every few hours is resumed every time.
-    const record = { ...d.session(ref), attempts: 0 };
-    await d.save((s) => recordSave(removeJob(upsertSession(s, record), key), savedSeconds), 'save');
-    d.live.set(key, { state: 'busy' });
-    d.bus.emit({
-      type: 'session.resumed',
-      at: doneAt,
-      agent: job.agent,
-      sessionId: job.sessionId,
-      action: job.action,
-      attempt: job.attempt,
-      waitedMs,
-      durationMs: doneAt - startedAt,
-      savedSeconds,
+    return {
+      kind: 'saved',
+      at: d.clock.now(),
+      startedAt,
+      savedSeconds: waitedMs / 1000 + d.config.metrics.manual_restart_time_seconds,
       newSessionId: target.sessionId === job.sessionId ? undefined : target.sessionId,
-    });
+    };
   } catch (error) {
+    // Stopping mid-request: the job stays as saved (sent, or not) and is checked after a restart.
+    if (aborted()) return ABORTED;
     if (error instanceof NeedsUserError) {
       d.log.warn({ session: key, why: error.message }, 'resume needs a person');
-      d.bus.emit({
-        type: 'resume.needs_user',
-        at: d.clock.now(),
-        agent: job.agent,
-        sessionId: job.sessionId,
-        reason: job.reason,
-        why: error.message,
-      });
-      d.live.set(key, { state: 'idle', nextWakeAt: undefined });
-      await d.save((s) => removeJob(s, key), 'job left to the user');
-      return;
+      return { kind: 'needs_user', at: d.clock.now(), why: error.message };
     }
-    const failure =
-      error instanceof ResumeFailure
-        ? error
-        : new ResumeFailure('request_failed', describe(error), { cause: error });
-    d.log.warn(
-      { session: key, attempt: job.attempt, type: failure.type, err: error },
-      'resume attempt failed',
-    );
-    d.bus.emit({
-      type: 'resume.failed',
-      at: d.clock.now(),
-      agent: job.agent,
-      sessionId: job.sessionId,
-      attempt: job.attempt,
-      errorType: failure.type,
-      message: failure.message,
-    });
-    await d.save((s) => removeJob(s, key), 'failed job');
-    const stop: StopReason = {
-      reason: job.reason,
-      detail: `retry after ${failure.type}`,
-      evidence: { agent: job.agent },
-    };
-    d.reschedule(ref, stop, job.attempt, job.stoppedAt, undefined, job.action);
-  } finally {
-    d.onChange();
+    d.log.warn({ session: key, attempt: job.attempt, err: error }, 'resume attempt failed');
+    return failed('request_failed', describe(error));
   }
 }
 
@@ -145,12 +92,12 @@ export async function executeJob(job: ResumeJob, d: ExecuteDeps): Promise<void> 
 async function answeredAnyway(
   adapter: AgentAdapter,
   target: SessionRef,
-  startedAt: number,
+  since: number,
   d: ExecuteDeps,
 ): Promise<boolean> {
   if (adapter.workedSince === undefined) return false;
   try {
-    const worked = await adapter.workedSince(target, startedAt);
+    const worked = await adapter.workedSince(target, since);
     if (worked) {
       d.log.info(
         { session: jobKey(target) },
@@ -164,45 +111,64 @@ async function answeredAnyway(
   }
 }
 
-/** Performs the job's action once: a job already sent before a daemon restart is checked, not resent. */
+/**
+ * Performs the job's action at most once. Each step is saved before it happens: a job sent
+ * before a daemon restart is checked, not sent again, and a new session already started is
+ * verified, not started twice.
+ */
 async function act(
   job: ResumeJob,
   ref: SessionRef,
   adapter: AgentAdapter,
   now: number,
   d: ExecuteDeps,
-): Promise<SessionRef> {
-  if (job.sentAt !== undefined && job.action === 'resume_same') {
-    const last = await adapter.lastMessageAt(ref);
-    if (last !== undefined && last >= job.sentAt) return ref;
-  }
-  await d.save((s) => replaceJob(s, { ...job, sentAt: now }), 'job sent');
+): Promise<Acted> {
   if (job.action !== 'new_session') {
+    const answered =
+      job.sentAt !== undefined && ((await adapter.lastMessageAt(ref)) ?? -Infinity) >= job.sentAt;
+    if (!(await d.persist({ kind: 'sent', job, at: now, send: !answered }))) return ABORTED_ACT;
+    if (answered) return { kind: 'acted', target: ref, since: job.sentAt ?? now };
     const prompt =
       job.reason === 'crash' ? d.config.resume.interrupted_prompt : d.config.resume.continue_prompt;
     await adapter.sendPrompt(ref, prompt);
-    return ref;
+    return { kind: 'acted', target: ref, since: now };
   }
+  if (job.startedSessionId !== undefined) {
+    if (!(await d.persist({ kind: 'sent', job, at: now, send: false }))) return ABORTED_ACT;
+    const target = { agent: job.agent, sessionId: job.startedSessionId, directory: ref.directory };
+    return { kind: 'acted', target, since: job.sentAt ?? now };
+  }
+  if (!(await d.persist({ kind: 'sent', job, at: now, send: true }))) return ABORTED_ACT;
   if (d.config.resume.backup_before_new) {
     const path = await backupSession(adapter, ref, d.backupDir, now);
     d.log.info({ session: jobKey(job), backup: path }, 'session backed up before replacement');
   }
   const handoff = await composeHandoff(adapter, ref, d.config.resume.handoff_file);
-  const title = `${d.session(ref).title ?? 'Session'} (continued)`;
+  const title = `${d.record(ref)?.title ?? 'Session'} (continued)`;
   const next = await adapter.startSession(
     ref.directory,
     title,
     `${d.config.resume.new_session_prompt}\n\n${handoff}`,
   );
-  d.bus.emit({
-    type: 'session.started',
-    at: d.clock.now(),
-    agent: next.agent,
-    sessionId: next.sessionId,
-    fromSessionId: ref.sessionId,
-  });
-  return next;
+  // Not saved (a full disk): the new session is verified all the same; a restart before the
+  // outcome is saved would start another, which the log line tells.
+  if (
+    !(await d.persist({
+      kind: 'session_started',
+      job,
+      newSessionId: next.sessionId,
+      at: d.clock.now(),
+    }))
+  ) {
+    d.log.warn(
+      { session: jobKey(job), newSession: next.sessionId },
+      'the new session could not be saved in the job',
+    );
+  }
+  return { kind: 'acted', target: next, since: now };
 }
+
+const ABORTED_ACT: Acted = { kind: 'aborted' };
 
 function describe(error: unknown): string {
   return error instanceof Error

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { EMPTY_STATE, addJob, upsertSession, type PersistedState } from '../core/jobs.js';
-import { createStateRenderer, loadState, saveState } from './state-file.js';
+import { createStateRenderer, loadState, removeStaleTemps, saveState } from './state-file.js';
 
 const NOW = new Date('2026-11-27T22:00:00.123Z');
 
@@ -85,5 +85,53 @@ describe('createStateRenderer', () => {
     state = upsertSession(state, record('a', 5));
     assert.equal(render(state), JSON.stringify(state), 'a changed record is rendered anew');
     assert.equal(render(EMPTY_STATE), JSON.stringify(EMPTY_STATE));
+  });
+});
+
+describe('removeStaleTemps', () => {
+  it('removes exactly the temps a dead writer of the file leaves, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-temps-'));
+    try {
+      const state = join(dir, 'state.json');
+      const runtime = join(dir, 'daemon.json');
+      const stale = [
+        'state.json.0b7c2d7e-58a4-4a8e-9d44-1f0f6c2b9a31.tmp',
+        'state.json.f47ac10b-58cc-4372-a567-0e02b2c3d479.tmp',
+        'daemon.json.4242.tmp',
+      ];
+      const kept = [
+        'state.json',
+        'daemon.json',
+        'state.json.corrupt-2026-11-27T22-00-00-000Z',
+        'state.json.4242.tmp', // not how the state file is written
+        'state.json.not-a-uuid.tmp',
+        'state.json.F47AC10B-58CC-4372-A567-0E02B2C3D479.tmp', // randomUUID is lower case
+        'state.json.f47ac10b-58cc-4372-a567-0e02b2c3d479.tmp.bak',
+        'xstate.json.f47ac10b-58cc-4372-a567-0e02b2c3d479.tmp',
+        'audit.jsonl.f47ac10b-58cc-4372-a567-0e02b2c3d479.tmp',
+        'daemon.json.0.tmp',
+        'daemon.json.12a.tmp',
+        'api-token.4242.tmp', // a CLI may be writing it right now
+      ];
+      for (const name of [...stale, ...kept]) await writeFile(join(dir, name), 'x');
+      // A directory of a matching name is not a temp file.
+      await mkdir(join(dir, 'state.json.11111111-2222-4333-8444-555555555555.tmp'));
+
+      const fromState = await removeStaleTemps(state);
+      const fromRuntime = await removeStaleTemps(runtime, 'pid');
+
+      assert.deepEqual(
+        [...fromState.removed].sort(),
+        [join(dir, stale[1] ?? ''), join(dir, stale[0] ?? '')].sort(),
+      );
+      assert.deepEqual(fromRuntime.removed, [join(dir, 'daemon.json.4242.tmp')]);
+      assert.deepEqual([...fromState.failed, ...fromRuntime.failed], []);
+      assert.deepEqual(
+        (await readdir(dir)).sort(),
+        [...kept, 'state.json.11111111-2222-4333-8444-555555555555.tmp'].sort(),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

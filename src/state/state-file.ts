@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { EMPTY_STATE, persistedStateSchema, type PersistedState } from '../core/jobs.js';
 
 export type StateLoad =
@@ -107,4 +108,47 @@ export async function saveState(
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * What a writer that died mid-write leaves beside `path`: `<path>.<uuid>.tmp` (saveState, one per
+ * write in flight) or `<path>.<pid>.tmp` (a file the process names after itself).
+ */
+export type TempName = 'uuid' | 'pid';
+
+const TEMP_ID: Record<TempName, string> = {
+  uuid: '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
+  pid: '[1-9][0-9]*',
+};
+
+export interface StaleTemps {
+  readonly removed: readonly string[];
+  /** Temp files that matched but could not be removed; the start goes on without them. */
+  readonly failed: readonly { readonly file: string; readonly error: unknown }[];
+}
+
+/**
+ * Removes the temp files earlier writers of `path` left behind (a failed save, `kill -9` during
+ * one). Only for a writer that owns `path` alone, after it has made sure no other is running (the
+ * daemon, once it holds the PID file): another writer's temp is a write in flight. Only names of
+ * exactly that shape go; anything else beside the file is left alone.
+ */
+export async function removeStaleTemps(path: string, name: TempName = 'uuid'): Promise<StaleTemps> {
+  const escaped = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^${escaped}\\.${TEMP_ID[name]}\\.tmp$`);
+  const dir = dirname(path);
+  const entries = await readdir(dir, { withFileTypes: true });
+  const removed: string[] = [];
+  const failed: { file: string; error: unknown }[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || !pattern.test(entry.name)) continue;
+    const file = join(dir, entry.name);
+    try {
+      await rm(file, { force: true });
+      removed.push(file);
+    } catch (error) {
+      failed.push({ file, error });
+    }
+  }
+  return { removed, failed };
 }

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 
 /** Where a caught failure happened: a bounded set, so the label stays bounded. */
-export const ERROR_COMPONENTS = ['process', 'http', 'agent', 'store'] as const;
+export const ERROR_COMPONENTS = ['process', 'http', 'agent', 'store', 'log', 'resume'] as const;
 export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
 
 export interface InputMetrics {

@@ -8,16 +8,18 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the built CLI to completion (bounded: killed after timeoutMs). */
+/** Runs the built CLI to completion (bounded: killed after timeoutMs), as another user if asked. */
 export async function runCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number; cli?: string } = {},
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = spawn(process.execPath, [options.cli ?? CLI_PATH, ...args], {
     env,
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   let stdout = '';
   let stderr = '';

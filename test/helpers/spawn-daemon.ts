@@ -21,6 +21,8 @@ export interface SpawnedDaemon {
   readonly config: string;
   /** Everything the daemon printed on stdout so far. */
   stdout(): string;
+  /** Everything the daemon printed on stderr so far. */
+  stderr(): string;
   /** The last lines of stderr, for failure messages. */
   stderrTail(): string;
   /** Sends a signal and resolves with the exit code (bounded; SIGKILL after the bound). */
@@ -33,14 +35,20 @@ const READY = /^palingenesis listening on (http:\/\/\S+)$/m;
 export async function spawnDaemon(
   // opencode off by default: the developer may run their own on :4096 (Claude Code sees the temp HOME).
   configToml = '[http]\nport = 0\n[opencode]\nenabled = false\n',
-  options: { home?: TempHome; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    home?: TempHome;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Another build's cli.js (a snapshot of dist/ that later builds cannot change). */
+    cli?: string;
+  } = {},
 ): Promise<SpawnedDaemon> {
   const home = options.home ?? (await createTempHome());
   const configPath = join(home.dir, 'config.toml');
   await writeFile(configPath, configToml);
   const child = spawn(
     process.execPath,
-    [CLI_PATH, 'daemon', 'start', '--foreground', '--config', configPath],
+    [options.cli ?? CLI_PATH, 'daemon', 'start', '--foreground', '--config', configPath],
     {
       env: options.env ?? home.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,6 +83,7 @@ export async function spawnDaemon(
     api: (path, init) => authedFetch(url, token, path, init),
     config: configToml,
     stdout: () => out,
+    stderr: () => err,
     stderrTail,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;

@@ -1,5 +1,6 @@
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createWaiters } from './waiters.js';
 
 export interface SseConnection {
   readonly status: number;
@@ -10,6 +11,12 @@ export interface SseConnection {
   readonly comments: string[];
   /** Resolves once `count` events have arrived; bounded. */
   waitForMessages(count: number, timeoutMs?: number): Promise<EventSourceMessage[]>;
+  /** The first event from index `from` on that matches, as it arrives; rejects when the stream ends. */
+  waitFor(
+    predicate: (message: EventSourceMessage) => boolean,
+    timeoutMs: number,
+    from?: number,
+  ): Promise<EventSourceMessage>;
   /** Resolves when the server ends the stream; bounded. */
   ended(timeoutMs?: number): Promise<void>;
   /** Drops the connection (its socket is destroyed: nothing is pooled or kept alive). */
@@ -27,8 +34,12 @@ export async function openSse(
 ): Promise<SseConnection> {
   const messages: EventSourceMessage[] = [];
   const comments: string[] = [];
+  const waiters = createWaiters<EventSourceMessage>();
   const parser = createParser({
-    onEvent: (message) => messages.push(message),
+    onEvent: (message) => {
+      messages.push(message);
+      waiters.notify(messages);
+    },
     onComment: (comment) => comments.push(comment.trim()),
   });
   let done = false;
@@ -44,6 +55,7 @@ export async function openSse(
   });
   const finish = (): void => {
     done = true;
+    waiters.rejectAll(new Error('the event stream ended'));
   };
   res.once('end', finish);
   res.once('close', finish);
@@ -68,6 +80,14 @@ export async function openSse(
     async waitForMessages(count, timeoutMs = 5000) {
       await until(`${count} events`, () => messages.length >= count, timeoutMs);
       return messages.slice(0, count);
+    },
+    waitFor(predicate, timeoutMs, from = 0) {
+      const find = (all: readonly EventSourceMessage[]): EventSourceMessage | undefined =>
+        all.slice(from).find(predicate);
+      const found = find(messages);
+      if (found !== undefined) return Promise.resolve(found);
+      if (done) return Promise.reject(new Error('the event stream ended'));
+      return waiters.wait(messages, find, timeoutMs, 'a matching event');
     },
     async ended(timeoutMs = 5000) {
       await until('the end of the stream', () => done, timeoutMs);

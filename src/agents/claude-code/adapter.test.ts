@@ -7,6 +7,7 @@ import { classify } from '../../core/classify.js';
 import { delay } from '../../node-util.js';
 import type { Observation } from '../adapter.js';
 import { NeedsUserError } from '../adapter.js';
+import type { HookFate, HookReceipt } from '../definition.js';
 import { createClaudeAdapter, type ClaudeAdapter, type HookRejection } from './adapter.js';
 
 const line = (value: object) => `${JSON.stringify(value)}\n`;
@@ -44,6 +45,7 @@ describe('the Claude Code adapter over a Claude directory', () => {
   const stopping = new AbortController();
   let watching: Promise<void>;
   let transcript: string;
+  let replayed: HookReceipt;
 
   const until = async <T>(what: string, find: () => T | undefined): Promise<T> => {
     const deadline = Date.now() + 5000;
@@ -82,17 +84,17 @@ describe('the Claude Code adapter over a Claude directory', () => {
       env: {},
       now: () => Date.now(),
       sleep: delay,
-      replaySpool: (accept) =>
-        accept({
-          hook_event_name: 'SessionStart',
-          session_id: 'spooled',
-          transcript_path: join(dir, 'elsewhere', 'spooled.jsonl'),
-        }),
       onHookRejected: (reason, detail) => rejected.push({ reason, detail }),
       onError: (what, error) => {
         throw new Error(`${what}: ${String(error)}`);
       },
       onInfo: () => undefined,
+    });
+    // What the daemon replays at its start (its hook inbox, the spool) comes before watching.
+    replayed = adapter.acceptHook({
+      hook_event_name: 'SessionStart',
+      session_id: 'spooled',
+      transcript_path: join(dir, 'elsewhere', 'spooled.jsonl'),
     });
     watching = adapter.watch((o) => seen.push(o), stopping.signal);
   });
@@ -187,9 +189,15 @@ describe('the Claude Code adapter over a Claude directory', () => {
     }
   });
 
-  it('a malformed hook payload is counted, not fatal; spooled hooks were replayed and judged', async () => {
-    adapter.acceptHook({ nothing: true });
+  it('a malformed hook payload is counted, not fatal; hooks taken before watching were judged', async () => {
+    const malformed = adapter.acceptHook({ nothing: true });
     await until('malformed', () => rejected.find((r) => r.reason === 'malformed'));
+    const fates: HookFate[] = [];
+    for (const receipt of [replayed, malformed]) {
+      assert.equal(receipt.taken, true);
+      fates.push(await receipt.done);
+    }
+    assert.deepEqual(fates, ['handled', 'handled'], 'looked at: the daemon may drop its copies');
     // The spooled SessionStart named a transcript outside projects/: looked at, and not followed.
     const spooled = await until('the spooled hook judged', () =>
       rejected.find((r) => r.detail.includes('spooled.jsonl')),

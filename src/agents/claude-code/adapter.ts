@@ -5,6 +5,7 @@ import {
   type HandoffContext,
   type Observation,
 } from '../adapter.js';
+import type { HookReceipt } from '../definition.js';
 import type { HeadlessExit } from './headless.js';
 import { createHeadlessRuns } from './headless-runs.js';
 import { createHookIntake } from './hook-intake.js';
@@ -37,11 +38,6 @@ export interface ClaudeAdapterOptions {
    * least recently active without a running turn are dropped, and followed again if they change.
    */
   readonly maxTrackedFiles?: number;
-  /**
-   * Hook payloads that arrived while the daemon was down, replayed once watching starts; each
-   * `accept` resolves once that payload was looked at.
-   */
-  readonly replaySpool?: (accept: (payload: unknown) => Promise<void>) => Promise<void>;
   /** Every hook not acted on, with why (a bounded set: `HOOK_REJECTIONS`). Called per hook. */
   readonly onHookRejected?: (reason: HookRejection, detail: string) => void;
   readonly onError: (what: string, error: unknown) => void;
@@ -50,8 +46,8 @@ export interface ClaudeAdapterOptions {
 
 /** Claude Code behind the agent interface, plus the hook intake the HTTP route feeds. */
 export interface ClaudeAdapter extends AgentAdapter {
-  /** A hook payload (from the forwarder); processed in order, never throws. */
-  acceptHook(payload: unknown): void;
+  /** A hook payload (from the forwarder, or replayed); processed in order, never throws. */
+  acceptHook(payload: unknown): HookReceipt;
 }
 
 const DEFAULT_MAX_TRACKED_FILES = 20_000;
@@ -183,20 +179,19 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
   return {
     agent: 'claude-code',
     acceptHook(payload) {
-      if (intake.accept(payload)) wake?.();
+      const receipt = intake.accept(payload);
+      if (receipt.taken) wake?.();
+      return receipt;
     },
     async watch(emitTo, signal) {
       emit = emitTo;
       watching = signal;
       emitTo({ kind: 'connection', agent: 'claude-code', up: true, at: options.now() });
-      let replayed = options.replaySpool === undefined;
+      // Hooks taken before this (replayed by the daemon at its start) are looked at after the
+      // first scan, which follows every recent transcript they may name.
       while (!signal.aborted) {
         try {
           await tick();
-          if (!replayed) {
-            replayed = true;
-            await options.replaySpool?.((payload) => intake.handle(payload));
-          }
         } catch (error) {
           options.onError('claude code scan', error);
         }
@@ -206,6 +201,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         });
         wake = undefined;
       }
+      intake.close();
       runs.killAll();
     },
     async sendPrompt(target, text) {

@@ -260,9 +260,13 @@ describe('Claude Code hooks are corroborated by the transcript, not believed', (
   });
 
   it('a real StopFailure on a turn left unanswered is judged from its words, in the transcript’s cwd', async () => {
-    h.adapter.acceptHook(stopFailure('open', path('open')));
-    h.adapter.acceptHook(stopFailure('open', path('open'))); // posted twice: one stop
-    const stop = await h.until('the hook stop', () => stopsOf(h.seen, 'open')[0]);
+    const first = h.adapter.acceptHook(stopFailure('open', path('open')));
+    const again = h.adapter.acceptHook(stopFailure('open', path('open'))); // posted twice: one stop
+    assert.ok(first.taken && again.taken);
+    // The daemon drops its copy of the hook once it is done: only after the stop was handed on.
+    assert.equal(await first.done, 'handled');
+    const stop = stopsOf(h.seen, 'open')[0] ?? assert.fail('done before the stop was reported');
+    assert.equal(await again.done, 'handled');
     assert.equal(stop.messageId, 'hook:o1');
     assert.equal(stop.ref.directory, CWD, 'the directory came from the hook');
     assert.equal(classify(stop.evidence, Date.now()).reason, 'rate_limit');
@@ -291,6 +295,31 @@ describe('Claude Code hooks are corroborated by the transcript, not believed', (
   });
 });
 
+describe('a hook the adapter took but did not judge before it stopped watching', () => {
+  it('is interrupted, not handled: the daemon keeps its copy for the next start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-claude-interrupted-'));
+    const projects = join(dir, 'projects', '-work-p');
+    await mkdir(projects, { recursive: true });
+    const at = join(projects, 'busy.jsonl');
+    await writeFile(at, prompt('busy', 'b1'));
+    const h = watchOver(dir);
+    try {
+      await h.until('busy discovered', () =>
+        h.seen.find((o) => o.kind === 'discovered' && o.ref.sessionId === 'busy'),
+      );
+      // The 2 s settle window (or the queue) is cut short by the stop.
+      const receipt = h.adapter.acceptHook(stopFailure('busy', at));
+      await h.stop();
+      assert.ok(receipt.taken);
+      assert.equal(await receipt.done, 'interrupted');
+      assert.deepEqual(stopsOf(h.seen, 'busy'), []);
+      assert.deepEqual(h.errors, []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('what hooks can make the Claude Code adapter keep is bounded', () => {
   it(`the hook queue holds ${String(MAX_QUEUED_HOOKS)} payloads; more are refused as queue_full`, () => {
     const rejected: HookRejection[] = [];
@@ -307,9 +336,13 @@ describe('what hooks can make the Claude Code adapter keep is bounded', () => {
       onError: () => undefined,
       onInfo: () => undefined,
     });
+    const taken: boolean[] = [];
     for (let i = 0; i < MAX_QUEUED_HOOKS + 5; i++) {
-      adapter.acceptHook({ hook_event_name: 'Stop', session_id: `s${String(i)}` });
+      taken.push(
+        adapter.acceptHook({ hook_event_name: 'Stop', session_id: `s${String(i)}` }).taken,
+      );
     }
+    assert.equal(taken.filter(Boolean).length, MAX_QUEUED_HOOKS, 'the rest are not taken');
     assert.deepEqual(rejected, [
       'queue_full',
       'queue_full',

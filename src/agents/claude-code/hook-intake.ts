@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HookFate, HookReceipt } from '../definition.js';
 import { readClaudeLine } from './lines.js';
 import { sessionMismatch, stopFailureVerdict, type HookRejection } from './hook-verdict.js';
 import type { JudgedStop, Reporter } from './reporter.js';
@@ -7,9 +8,9 @@ import { locateTranscript } from './transcript-location.js';
 import type { Tracked, TranscriptTracker } from './transcript-tracker.js';
 
 /**
- * Payloads waiting to be looked at. The HTTP route rate-limits per source, but many sources (or a
- * daemon that is slow to drain) could still grow the queue: beyond this many, a payload is dropped
- * unread and counted as `queue_full` (not `malformed`: nothing is wrong with it, only too many).
+ * Payloads waiting to be looked at. The HTTP route rate-limits per source, and the daemon's hook
+ * inbox holds as many (MAX_INBOX_FILES), so this is a backstop: beyond it a payload is not taken
+ * and counted as `queue_full` (not `malformed`: nothing is wrong with it, only too many).
  */
 export const MAX_QUEUED_HOOKS = 1000;
 /** A StopFailure hook may run ~100 ms before its transcript line is written. */
@@ -28,13 +29,21 @@ const hookPayload = z.looseObject({
 type Hook = z.infer<typeof hookPayload>;
 
 export interface HookIntake {
-  /** Queues a payload; false (counted as `queue_full`) when the queue is full. */
-  accept(payload: unknown): boolean;
-  /** Looks at the queued payloads in order. */
+  /** Queues a payload; not taken (counted as `queue_full`) when the queue is full. */
+  accept(payload: unknown): HookReceipt;
+  /** Looks at the queued payloads in order; each one's settle runs on beside the others. */
   drain(): Promise<void>;
-  /** Looks at one payload now (spool replay: the caller waits instead of queueing). */
-  handle(payload: unknown): Promise<void>;
+  /** Watching stopped: what is still queued was never looked at (`interrupted`). */
+  close(): void;
 }
+
+interface Queued {
+  readonly payload: unknown;
+  readonly finish: (fate: HookFate) => void;
+}
+
+/** A payload judged at once (`handled`), or one whose StopFailure waits for its transcript line. */
+type Handling = HookFate | { readonly settling: Promise<HookFate> };
 
 /**
  * Claude Code hooks, corroborated rather than believed: a hook only ever makes the adapter read a
@@ -54,7 +63,7 @@ export function createHookIntake(deps: {
   /** Whether watching stopped: a settle still waiting gives up. */
   readonly stopped: () => boolean;
 }): HookIntake {
-  const queue: unknown[] = [];
+  const queue: Queued[] = [];
   const refuse = (reason: HookRejection, detail: string): void => {
     deps.onRejected(reason, detail.slice(0, DETAIL_CHARS));
   };
@@ -91,28 +100,34 @@ export function createHookIntake(deps: {
       : rejected(mismatch, `${entry.path} for ${h.session_id}`);
   }
 
-  async function handle(payload: unknown): Promise<void> {
+  async function handle(payload: unknown): Promise<Handling> {
     const hook = hookPayload.safeParse(payload);
     if (!hook.success) {
       refuse('malformed', `hook payload: ${hook.error.issues[0]?.message ?? 'invalid'}`);
-      return;
+      return 'handled';
     }
     const h = hook.data;
     const found = await transcriptOf(h);
     if ('rejected' in found) {
       refuse(found.rejected, `${h.hook_event_name}: ${found.detail}`);
-      return;
+      return 'handled';
     }
-    if (h.hook_event_name !== 'StopFailure') return;
+    if (h.hook_event_name !== 'StopFailure') return 'handled';
     const judged = readClaudeLine(payload);
-    if (judged.kind !== 'stop') return; // a sub-agent's failure (a compaction attempt)
+    if (judged.kind !== 'stop') return 'handled'; // a sub-agent's failure (a compaction attempt)
     const { entry } = found;
     const verdict = stopFailureVerdict(entry.state.phase);
     if (verdict === 'turn_not_open') {
       refuse('turn_not_open', `StopFailure: ${h.session_id} is ${entry.state.phase}`);
-      return;
+      return 'handled';
     }
-    if (verdict === 'settle' && !entry.settling) void settle(entry, judged);
+    // Already settling: that earlier hook (still in the daemon's inbox) judges this same turn.
+    if (verdict !== 'settle' || entry.settling) return 'handled';
+    const settling = settle(entry, judged).catch((error: unknown): HookFate => {
+      deps.onError('claude code hook', error);
+      return 'handled';
+    });
+    return { settling };
   }
 
   /**
@@ -120,7 +135,7 @@ export function createHookIntake(deps: {
    * follow ~100 ms later: wait briefly for it, and judge the hook's own words only if the turn is
    * still the same unanswered one by then. Runs beside the scan loop, one per transcript.
    */
-  async function settle(entry: Tracked, judged: JudgedStop): Promise<void> {
+  async function settle(entry: Tracked, judged: JudgedStop): Promise<HookFate> {
     entry.settling = true;
     try {
       const before = entry.state.phaseUuid;
@@ -132,8 +147,10 @@ export function createHookIntake(deps: {
           deps.onError('claude code transcript', error);
         });
       }
-      if (moved() || deps.stopped()) return;
+      if (moved()) return 'handled'; // the transcript's own line was reported
+      if (deps.stopped()) return 'interrupted';
       deps.reporter.ownWords(entry, judged, 'hook');
+      return 'handled';
     } finally {
       entry.settling = false;
     }
@@ -142,23 +159,31 @@ export function createHookIntake(deps: {
   return {
     accept(payload) {
       if (queue.length >= MAX_QUEUED_HOOKS) {
-        refuse('queue_full', `${String(queue.length)} hook payloads already waiting`);
-        return false;
+        const why = `${String(queue.length)} hook payloads already waiting`;
+        refuse('queue_full', why);
+        return { taken: false, why };
       }
-      queue.push(payload);
-      return true;
+      let finish: (fate: HookFate) => void = () => undefined;
+      const done = new Promise<HookFate>((resolve) => {
+        finish = resolve;
+      });
+      queue.push({ payload, finish });
+      return { taken: true, done };
     },
     async drain() {
-      while (queue.length > 0) {
-        const payload = queue.shift();
-        await handle(payload).catch((error: unknown) => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const { finish } = next;
+        // A payload that failed (logged and counted) was looked at: kept, it would fail each start.
+        const handling = await handle(next.payload).catch((error: unknown): HookFate => {
           deps.onError('claude code hook', error);
+          return 'handled';
         });
+        if (typeof handling === 'string') finish(handling);
+        else void handling.settling.then(finish);
       }
     },
-    handle: (payload) =>
-      handle(payload).catch((error: unknown) => {
-        deps.onError('claude code hook', error);
-      }),
+    close() {
+      for (const { finish } of queue.splice(0)) finish('interrupted');
+    },
   };
 }

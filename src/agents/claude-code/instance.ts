@@ -1,13 +1,14 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { drainSpool, spoolDir } from '../../hooks/spool.js';
 import type { AgentDeps, AgentInstance } from '../definition.js';
 import { createClaudeAdapter } from './adapter.js';
 import type { ClaudeCodeSection } from './config.js';
 
-/** The adapter; hook payloads (from the forwarder, or spooled while the daemon was down) go to it. */
+/**
+ * The adapter; hook payloads go to it, from the forwarder or replayed by the daemon at its start
+ * (its hook inbox, then the spool).
+ */
 export function createClaudeInstance(section: ClaudeCodeSection, deps: AgentDeps): AgentInstance {
-  const spool = spoolDir(deps.stateDir, 'claude-code');
   const adapter = createClaudeAdapter({
     claudeDir: claudeDir(section.config_dir, deps.env),
     binary: section.binary,
@@ -18,11 +19,6 @@ export function createClaudeInstance(section: ClaudeCodeSection, deps: AgentDeps
     now: () => deps.clock.now(),
     sleep: deps.sleep,
     maxTrackedFiles: deps.maxTrackedFiles,
-    replaySpool: async (accept) => {
-      const result = await drainSpool(spool, (value) => accept(value));
-      if (result.replayed > 0 || result.malformed > 0)
-        deps.log.info({ ...result, spool }, 'spooled Claude Code hook payloads replayed');
-    },
     onHookRejected: (reason, detail) => {
       // A flood of forged hooks must not flood the log: debug only, and a counter.
       deps.log.debug({ reason, detail }, 'claude code hook not acted on');
@@ -41,7 +37,7 @@ export function createClaudeInstance(section: ClaudeCodeSection, deps: AgentDeps
         { agent: 'claude-code', event: typeof event === 'string' ? event : undefined },
         'hook received',
       );
-      adapter.acceptHook(payload);
+      return adapter.acceptHook(payload);
     },
   };
 }

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { authed, memoryApp } from '../../../test/helpers/http-app.js';
-import type { HookRefusal } from './hooks.js';
+import type { HookAcceptance, HookRefusal } from './hooks.js';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 
-function intake(options: { hooksPerSecond?: number; maxBodyBytes?: number } = {}) {
+function intake(
+  options: { hooksPerSecond?: number; maxBodyBytes?: number } = {},
+  answer: HookAcceptance = { kind: 'accepted' },
+) {
   let nowMs = T0;
   const accepted: unknown[] = [];
   const refused: HookRefusal[] = [];
   const app = memoryApp({
     hooks: (_agent, payload) => {
       accepted.push(payload);
-      return true;
+      return Promise.resolve(answer);
     },
     now: () => nowMs,
     onHookRefused: (_agent, reason) => refused.push(reason),
@@ -74,6 +77,35 @@ describe('POST /api/v1/hooks/:agent', () => {
     assert.equal((await post('[1,2]')).statusCode, 400);
     assert.equal((await post('"Stop"')).statusCode, 400);
     assert.deepEqual(refused, ['too_large', 'bad_payload', 'bad_payload', 'bad_payload']);
+  });
+
+  it('what became of the payload decides the answer; only 2xx lets the forwarder drop it', async () => {
+    const cases: [HookAcceptance, number, object | undefined][] = [
+      [{ kind: 'accepted' }, 202, { accepted: true }],
+      [{ kind: 'disabled' }, 202, { accepted: false }],
+      [
+        { kind: 'busy', retryAfterSeconds: 2, message: '1000 hooks are waiting' },
+        429,
+        { error: { code: 'too_many_requests', message: '1000 hooks are waiting' } },
+      ],
+      [
+        { kind: 'too_large', message: 'larger than the inbox' },
+        413,
+        { error: { code: 'payload_too_large', message: 'larger than the inbox' } },
+      ],
+      [
+        { kind: 'unavailable', message: 'not stored' },
+        503,
+        { error: { code: 'hook_write_failed', message: 'not stored' } },
+      ],
+    ];
+    for (const [answer, status, body] of cases) {
+      const { post } = intake({}, answer);
+      const res = await post(stop('s1'));
+      assert.equal(res.statusCode, status, answer.kind);
+      assert.deepEqual(res.json(), body, answer.kind);
+      assert.equal(res.headers['retry-after'], answer.kind === 'busy' ? '2' : undefined);
+    }
   });
 
   it('an unknown agent is a 404, and not a refused hook', async () => {

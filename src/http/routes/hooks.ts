@@ -5,11 +5,24 @@ import { SESSIONS_PER_ADDRESS, type HookLimiter } from '../hook-limiter.js';
 /** Why a hook post was turned away, for a counter. A 404 (unknown agent) or a 401/403 is not one. */
 export type HookRefusal = 'rate_limited' | 'too_large' | 'bad_payload';
 
+/**
+ * What became of a hook payload handed to the daemon. `accepted`: on disk, and with its agent (202);
+ * `disabled`: that agent is off, dropped (202, `accepted: false`); `busy`: too many are waiting
+ * (429 with Retry-After); `too_large`: larger than the daemon ever keeps (413); `unavailable`: it
+ * could not be stored (503). Whatever is not 2xx the forwarder spools and sends again.
+ */
+export type HookAcceptance =
+  | { readonly kind: 'accepted' }
+  | { readonly kind: 'disabled' }
+  | { readonly kind: 'busy'; readonly retryAfterSeconds: number; readonly message: string }
+  | { readonly kind: 'too_large'; readonly message: string }
+  | { readonly kind: 'unavailable'; readonly message: string };
+
 export interface HookIntake {
   /** The agents that post hooks (registry: `hookIntake`); any other name is 404. */
   readonly agents: readonly string[];
-  /** Takes an agent's hook payload; false when that agent is not enabled. */
-  readonly accept: (agent: string, payload: unknown) => boolean;
+  /** Takes an agent's hook payload (a JSON object); resolves once it is persisted, or why not. */
+  readonly accept: (agent: string, payload: object) => Promise<HookAcceptance>;
   readonly limiter: HookLimiter;
   readonly hooksPerSecond: number;
   readonly now: () => number;
@@ -19,8 +32,9 @@ export interface HookIntake {
 
 /**
  * `POST /api/v1/hooks/{agent}`: what the hook forwarder posts (the agent's hook payload, as is).
- * 202 once queued; a disabled agent's payload is acknowledged and dropped (the forwarder would
- * otherwise spool it forever). Over the rate limit (see createHookLimiter) 429 with Retry-After.
+ * 202 once persisted (the forwarder then drops its copy); a disabled agent's payload is
+ * acknowledged and dropped (the forwarder would otherwise spool it forever). Over the rate limit
+ * (see createHookLimiter) 429 with Retry-After; see HookAcceptance for the rest.
  */
 export function hookRoutes(app: FastifyInstance, intake: HookIntake): void {
   const known = new Set(intake.agents);
@@ -66,8 +80,22 @@ export function hookRoutes(app: FastifyInstance, intake: HookIntake): void {
             `([limits] hooks_per_second); retry in ${admission.retryAfterSeconds} s`,
         );
       }
-      const accepted = intake.accept(agent, payload);
-      return reply.code(202).send({ accepted });
+      const outcome = await intake.accept(agent, payload);
+      switch (outcome.kind) {
+        case 'accepted':
+        case 'disabled':
+          return reply.code(202).send({ accepted: outcome.kind === 'accepted' });
+        case 'busy':
+          return sendError(
+            reply.header('retry-after', String(outcome.retryAfterSeconds)),
+            'too_many_requests',
+            outcome.message,
+          );
+        case 'too_large':
+          return sendError(reply, 'payload_too_large', outcome.message);
+        case 'unavailable':
+          return sendError(reply, 'hook_write_failed', outcome.message);
+      }
     },
   );
 }
