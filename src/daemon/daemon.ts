@@ -169,6 +169,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(async () => {
       log.debug('waiting for the last state writes before releasing the PID file');
       await store.idle();
+      const health = store.health();
+      if (!health.ok) throw new Error(`the last state write failed: ${health.problem}`);
     });
     const { limits } = config;
     let metrics: Metrics | undefined;
@@ -283,7 +285,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onError: (kind) => metrics?.inputs.error('resume', kind),
     });
     late.engine = running;
-    cleanups.push(() => running.stop());
+    // Moved to the front of the stop order once the watchers exist (see below).
+    const stopEngine = (): Promise<void> => running.stop();
+    cleanups.push(stopEngine);
     const control: DaemonControl = {
       state: () => daemonState(facts()),
       apply: (command) => {
@@ -402,6 +406,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       watching.abort();
       await Promise.all([...watchers, replaying]);
     });
+    // First of all at a stop (cleanups run in reverse): the resume work in flight is aborted
+    // while the agents it talks to are still up, so an attempt cut short costs nothing.
+    cleanups.splice(cleanups.indexOf(stopEngine), 1);
+    cleanups.push(stopEngine);
     running.poke();
 
     const reject = (trigger: 'signal' | 'file' | 'api', problems: string[]): ReloadOutcome => {

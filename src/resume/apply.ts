@@ -135,7 +135,7 @@ export function createApplier(deps: ApplierDeps): Applier {
       }
       stopped = true;
       disarm();
-      await store.idle();
+      // The writes still in flight are the store's to drain (the daemon waits for them last).
       return {
         unsaved: deferred.length,
         problem: deferred.length > 0 ? problemOf(store.health()) : undefined,

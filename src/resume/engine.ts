@@ -69,7 +69,7 @@ export interface ResumeEngine {
   persisted(): Promise<boolean>;
   /**
    * Aborts the work in flight (an aborted attempt costs nothing: its job stays as saved) and
-   * waits for it, then for the last writes. Rejects when changes could not be saved.
+   * waits for it, then for the last writes. Rejects when changes could not be saved. Idempotent.
    */
   stop(): Promise<void>;
 }
@@ -96,6 +96,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
   const live = createLiveSessions();
   const waiters = createActivityWaiters(clock);
   const stopping = new AbortController();
+  let stopped: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
   const facts = (): Facts => ({
@@ -294,18 +295,21 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     async persisted() {
       return (await store.settled()).ok && applier.deferred() === 0;
     },
-    async stop() {
-      cancelPrune();
-      scheduler.stop();
-      stopping.abort();
-      waiters.cancelAll();
-      await Promise.all(inFlight);
-      const left = await applier.stop();
-      if (left.unsaved > 0) {
-        throw new Error(
-          `${String(left.unsaved)} change(s) could not be saved to the state file: ${left.problem ?? 'unknown'}`,
-        );
-      }
+    stop() {
+      stopped ??= (async () => {
+        cancelPrune();
+        scheduler.stop();
+        stopping.abort();
+        waiters.cancelAll();
+        await Promise.all(inFlight);
+        const left = await applier.stop();
+        if (left.unsaved > 0) {
+          throw new Error(
+            `${String(left.unsaved)} change(s) could not be saved to the state file: ${left.problem ?? 'unknown'}`,
+          );
+        }
+      })();
+      return stopped;
     },
   };
 }
