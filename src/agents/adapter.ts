@@ -1,11 +1,7 @@
+import type { SessionRef } from '../core/jobs.js';
 import type { AgentKind, StopEvidence } from '../core/stop-reason.js';
 
-/** One session of one agent. `directory` is the project it runs in, when the agent says. */
-export interface SessionRef {
-  readonly agent: AgentKind;
-  readonly sessionId: string;
-  readonly directory?: string | undefined;
-}
+export type { SessionRef };
 
 /** What an adapter reports, normalised across agents. `at` is epoch ms, from the daemon's clock. */
 export type Observation =

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AGENT_KIND_PATTERN, STOP_REASONS } from './stop-reason.js';
+import { AGENT_KIND_PATTERN, STOP_REASONS, type AgentKind } from './stop-reason.js';
 
 const agentKind = z.string().regex(AGENT_KIND_PATTERN);
 
@@ -70,6 +70,13 @@ export const EMPTY_STATE: PersistedState = {
   sessions: [],
   totals: { saves: 0, timeSavedSeconds: 0 },
 };
+
+/** One session of one agent. `directory` is the project it runs in, when the agent says. */
+export interface SessionRef {
+  readonly agent: AgentKind;
+  readonly sessionId: string;
+  readonly directory?: string | undefined;
+}
 
 export function jobKey(job: Pick<ResumeJob, 'agent' | 'sessionId'>): string {
   return `${job.agent}:${job.sessionId}`;

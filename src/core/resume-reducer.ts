@@ -13,15 +13,9 @@ import {
   type PersistedState,
   type ResumeJob,
   type SessionRecord,
+  type SessionRef,
 } from './jobs.js';
 import type { AgentKind, StopReason } from './stop-reason.js';
-
-/** A session as an input names it. */
-export interface SessionRef {
-  readonly agent: AgentKind;
-  readonly sessionId: string;
-  readonly directory?: string | undefined;
-}
 
 /** What carrying a job out came to. `aborted` (the daemon stopped) costs nothing. */
 export type Outcome =

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { createFakeClock, type FakeClock } from '../../test/helpers/fake-clock.js';
-import { defaultConfig } from '../config/schema.js';
+import {
+  engineRig,
+  rateLimited,
+  REF,
+  T0,
+  type EngineRig,
+  type RecordingAdapter,
+} from '../../test/helpers/engine.js';
+import type { FakeClock } from '../../test/helpers/fake-clock.js';
 import type { DaemonEvent } from '../core/events.js';
 import { EMPTY_STATE } from '../core/jobs.js';
-import { createEventBus } from '../events/bus.js';
-import { createResumeEngine, type ResumeEngine } from './engine.js';
-import { createStateStore, type StateStore } from './store.js';
-
-import { rateLimited, recordingAdapter, REF, T0 } from '../../test/helpers/engine.js';
+import type { ResumeEngine } from './engine.js';
 
 /** Lets real file writes (the state store) finish between fake-clock steps. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
@@ -27,44 +26,17 @@ async function until(what: string, check: () => boolean): Promise<void> {
 }
 
 describe('resume engine (fake clock, in-memory agent)', () => {
-  let dir: string;
+  let rig: EngineRig;
   let clock: FakeClock;
   let engine: ResumeEngine;
-  let adapter: ReturnType<typeof recordingAdapter>;
-  let store: StateStore;
+  let adapter: RecordingAdapter;
   let events: DaemonEvent[];
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'palingenesis-engine-'));
-    clock = createFakeClock(T0);
-    adapter = recordingAdapter();
-    events = [];
-    const bus = createEventBus((error) => {
-      throw error;
-    });
-    bus.subscribe((e) => events.push(e));
-    const config = defaultConfig();
-    config.resume.margin_seconds = 0;
-    config.resume.max_retries = 3;
-    config.resume.verify_timeout_seconds = 5;
-    config.resume.backoff_base_seconds = 10;
-    store = createStateStore(join(dir, 'state.json'), EMPTY_STATE);
-    engine = createResumeEngine({
-      clock,
-      random: () => 0.5,
-      config,
-      adapters: new Map([['opencode', adapter]]),
-      agents: ['opencode', 'claude-code'],
-      bus,
-      log: pino({ level: 'silent' }),
-      store,
-      paused: () => false,
-      backupDir: join(dir, 'backups'),
-      onChange: () => undefined,
-    });
+    rig = await engineRig();
+    ({ clock, engine, adapter, events } = rig);
   });
   afterEach(async () => {
-    await engine.stop(); // every job in flight, and every write, is done before the directory goes
-    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+    await rig.dispose(); // every job in flight, and every write, is done before the directory goes
   });
 
   const types = () => events.map((e) => e.type);
@@ -324,10 +296,6 @@ describe('resume engine (fake clock, in-memory agent)', () => {
 
 describe('resume engine: old sessions are pruned (fake clock)', () => {
   it('forgets records and views idle past the horizon, keeps recent ones', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-prune-'));
-    const clock = createFakeClock(T0);
-    const config = defaultConfig();
-    config.limits.session_horizon_days = 30;
     const DAY = 86_400_000;
     const stop = (sessionId: string, at: number) => ({
       agent: 'opencode' as const,
@@ -335,25 +303,13 @@ describe('resume engine: old sessions are pruned (fake clock)', () => {
       attempts: 0,
       lastStop: { reason: 'completed' as const, detail: 'done', at },
     });
-    const store = createStateStore(join(dir, 'state.json'), {
-      ...EMPTY_STATE,
-      sessions: [stop('ancient', T0 - 31 * DAY), stop('fresh', T0 - DAY)],
-    });
-    const engine = createResumeEngine({
-      clock,
-      random: () => 0.5,
-      config,
-      adapters: new Map([['opencode', recordingAdapter()]]),
-      agents: ['opencode', 'claude-code'],
-      bus: createEventBus((error) => {
-        throw error;
-      }),
-      log: pino({ level: 'silent' }),
-      store,
-      paused: () => false,
-      backupDir: join(dir, 'backups'),
-      onChange: () => undefined,
-    });
+    const rig = await engineRig(
+      { ...EMPTY_STATE, sessions: [stop('ancient', T0 - 31 * DAY), stop('fresh', T0 - DAY)] },
+      (config) => {
+        config.limits.session_horizon_days = 30;
+      },
+    );
+    const { clock, engine, store } = rig;
     try {
       await clock.advance(0);
       await until('the prune', () => store.get().sessions.length === 1);
@@ -366,8 +322,7 @@ describe('resume engine: old sessions are pruned (fake clock)', () => {
       await clock.advance(31 * DAY);
       await until('the second prune', () => engine.sessions().length === 0);
     } finally {
-      await engine.stop(); // the prune's write is done
-      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+      await rig.dispose(); // the prune's write is done
     }
   });
 });

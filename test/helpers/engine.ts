@@ -105,7 +105,12 @@ export interface EngineRig {
 }
 
 /** An engine on a fake clock, a recording agent and a recording disk, with event waits. */
-export async function engineRig(initial: PersistedState = EMPTY_STATE): Promise<EngineRig> {
+export async function engineRig(
+  initial: PersistedState = EMPTY_STATE,
+  tune: (config: Config) => void = () => undefined,
+): Promise<EngineRig> {
+  const config = engineConfig();
+  tune(config);
   const dir = await mkdtemp(join(tmpdir(), 'palingenesis-engine-'));
   const clock = createFakeClock(T0);
   const adapter = recordingAdapter();
@@ -134,7 +139,7 @@ export async function engineRig(initial: PersistedState = EMPTY_STATE): Promise<
     createResumeEngine({
       clock,
       random: () => 0.5,
-      config: engineConfig(),
+      config,
       adapters: new Map([['opencode', adapter]]),
       agents: ['opencode', 'claude-code'],
       bus,
