@@ -279,22 +279,26 @@ describe('OTLP/HTTP export to a loopback receiver', () => {
     }
   });
 
-  it('a collector that is down: shutdown still completes and nothing throws', async () => {
+  it('a collector that is down: shutdown still completes, nothing throws, failures are counted', async () => {
     const gone = await startOtlpReceiver();
     const url = gone.url;
     await gone.close();
     const logger = teeLogger();
+    const failed: string[] = [];
     const down = createOtel({
       config: otelConfig({ traces_enabled: true, endpoint: url }),
       version: '0',
       log: logger.log,
       now: Date.now,
       shutdownTimeoutMs: 6000,
+      onExportFailure: (signal) => failed.push(signal),
     });
     assert.ok(down?.recordEvent);
     for (const event of STOP) down.recordEvent(event);
     await down.shutdown();
     assert.match(logger.lines().join(''), /OTLP export failed/);
+    assert.ok(failed.length >= 1, 'the failed export was counted');
+    assert.ok(failed.every((s) => s === 'traces'));
   });
 
   it('OTEL_* variables in the environment do not override the config', async () => {

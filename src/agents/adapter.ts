@@ -46,13 +46,23 @@ export type Observation =
       readonly total: number;
       readonly at: number;
     }
-  /** A frame that did not match its schema: counted and skipped, never fatal. */
+  /**
+   * Input of the agent's that did not parse or match its schema (an event-stream frame, a line
+   * of a transcript or of a headless run's output, a session file): skipped, never fatal, and
+   * counted as `palingenesis_errors_total{component="agent",kind="malformed_<unit>"}`.
+   */
   | {
       readonly kind: 'malformed';
       readonly agent: AgentKind;
+      readonly unit: MalformedUnit;
+      /** How many were skipped (a read of a transcript can skip several lines at once). */
+      readonly count: number;
       readonly detail: string;
       readonly at: number;
     };
+
+/** What a `malformed` observation counts: a fixed word, so the metric label stays bounded. */
+export type MalformedUnit = 'frame' | 'line' | 'file';
 
 /** What a fresh session is told when the old one's context is exhausted. */
 export interface HandoffContext {

@@ -66,8 +66,12 @@ export interface AgentDeps {
   readonly tracked: () => readonly SessionRef[];
   /** Sleeps on the daemon's clock until `ms` passed or `signal` aborted. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** A caught failure: logged (warn) and counted as `palingenesis_errors_total{component="agent"}`. */
-  readonly onError: (what: string, error: unknown) => void;
+  /**
+   * A caught failure: logged (warn, with the agent) and counted as
+   * `palingenesis_errors_total{component="agent",kind}`. `kind` is a short fixed word (`scan`,
+   * `hook`, `resync`…): never an id, a path or a message, so the label stays bounded.
+   */
+  readonly onError: (kind: string, error: unknown) => void;
   /** An input not believed (a forged hook): `palingenesis_inputs_refused_total{source=<kind>}`. */
   readonly onRefused: (reason: string, detail: string) => void;
   /** A managed agent process restarted or gave up: becomes `agent.restarted` / `agent.gave_up`. */

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { DoctorCheck, DoctorStatus, VersionCheckInput } from '../agents/definition.js';
 import type { DaemonClient } from './daemon-client.js';
 import { inlineTokenExposure } from '../daemon/inline-token-exposure.js';
+import { describeSystemError } from '../node-util.js';
 
 export type CheckStatus = DoctorStatus;
 
@@ -19,8 +20,13 @@ const statusBody = z.looseObject({ state: z.string(), pid: z.number(), version: 
 export async function configCheck(result: LoadResult): Promise<Check> {
   if (result.ok) {
     // Valid, but an inline token others can read is a secret on show.
+    // A mode that cannot be read is said, not taken for a private file.
     const exposed = result.exists
-      ? await inlineTokenExposure(result.path, result.config.http).catch(() => undefined)
+      ? await inlineTokenExposure(result.path, result.config.http).catch(
+          (error: unknown) =>
+            `${result.path} holds [http] token, and who may read it cannot be told: ` +
+            (describeSystemError(error) ?? String(error)),
+        )
       : undefined;
     if (exposed !== undefined) {
       return {

@@ -42,6 +42,8 @@ export async function httpSecurityFor(
     );
   }
   if (configured === undefined) return { host: http.host, token: await ensureApiToken(tokenFile) };
+  // The state directory's copy is only a mirror: one unreadable or wrong (mode, content) is
+  // rewritten, and a rewrite that fails is the start's (or the reload's) error.
   if ((await readApiToken(tokenFile).catch(() => undefined)) !== configured) {
     await writeApiToken(tokenFile, configured);
   }

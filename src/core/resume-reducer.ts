@@ -119,8 +119,11 @@ export function reduce(state: PersistedState, input: Input, facts: Facts): Step 
       // Someone else (the user, the agent) restarted the session before our job fired: the job is
       // moot, and firing it would nudge a working session. A running job is verified by this.
       if (job === undefined || facts.running.has(key)) return unchanged(state);
+      // The stop was judged too soon (an event older than the judgement can arrive after it, as
+      // after a resync): its message is no longer handled, so seeing it stop again decides again.
+      const record = recordOf(state, input.ref);
       return {
-        state: removeJob(state, key),
+        state: upsertSession(removeJob(state, key), { ...record, handledMessageId: undefined }),
         events: [
           {
             type: 'resume.dropped',

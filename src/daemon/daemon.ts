@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { join } from 'node:path';
 import { applyControl, daemonState, type DaemonFacts } from '../core/daemon-state.js';
 import { openAuditLog } from '../events/audit-log.js';
-import { createEventBus } from '../events/bus.js';
+import { createEventBus, type Listener } from '../events/bus.js';
 import { createEventStream } from '../events/stream.js';
 import { systemClock } from '../jobs/clock.js';
 import { createResumeEngine, type ResumeEngine } from '../resume/engine.js';
@@ -51,6 +51,8 @@ export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv | undefined;
   /** How the state file is written; default: atomically to disk. Tests: a write that is slow. */
   readonly saveState?: StoreOptions['save'];
+  /** Also told every event, after the daemon's own listeners (tests: one that fails). */
+  readonly onEvent?: Listener | undefined;
 }
 
 export interface RunningDaemon {
@@ -62,7 +64,12 @@ export interface RunningDaemon {
   /** Reads the config again: applies what can change live, keeps the rest; invalid → rejected. */
   reload(trigger: 'signal' | 'file' | 'api'): Promise<ReloadOutcome>;
   /** A failure caught outside any request or job (a stray rejection): logged and counted. */
-  reportError(component: ErrorComponent, kind: string, error: unknown): void;
+  reportError(
+    component: ErrorComponent,
+    kind: string,
+    error: unknown,
+    context?: Record<string, unknown>,
+  ): void;
 }
 
 /** How long a stopping daemon waits for its last notifications (`daemon.stopped` among them). */
@@ -110,15 +117,41 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return failures;
   };
 
+  let metrics: Metrics | undefined;
+  // Failures before the metrics exist (a corrupt state file, a leftover that stays) are counted
+  // once they do; undefined once that is settled (made, or `[otel] metrics_enabled = false`).
+  let uncounted: [ErrorComponent, string, number][] | undefined = [];
+  const count = (component: ErrorComponent, kind: string, by = 1): void => {
+    if (metrics !== undefined) metrics.inputs.error(component, kind, by);
+    else uncounted?.push([component, kind, by]);
+  };
+  const reportError = (
+    component: ErrorComponent,
+    kind: string,
+    error: unknown,
+    context: Record<string, unknown> = {},
+  ): void => {
+    log.error(
+      { err: error, component, kind, ...context },
+      `${component} ${kind}: caught, the daemon goes on`,
+    );
+    count(component, kind);
+  };
+
   try {
     // Only while holding the PID file: before, they may be another daemon's writes in flight.
-    await removeLeftoverTemps(paths, log);
+    await removeLeftoverTemps(paths, log, () => {
+      count('store', 'temp_remove');
+    });
     otel = createOtel({
       config: config.otel,
       version: build.version,
       log,
       now: Date.now,
       teeLog: options.teeLog,
+      onExportFailure: (signal) => {
+        count('process', `otlp_${signal}`);
+      },
     });
     const startedMs = performance.now();
     const info: DaemonInfo = {
@@ -133,6 +166,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         { movedTo: loaded.movedTo, problem: loaded.problem },
         'state file unreadable: moved aside for inspection, starting with empty state',
       );
+      count('store', 'state_corrupt');
     }
     // A failed write is logged and counted each time; the event marks the start and the end of a
     // failing spell (the bus is made below; no write happens before the engine runs).
@@ -173,30 +207,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (!health.ok) throw new Error(`the last state write failed: ${health.problem}`);
     });
     const { limits } = config;
-    let metrics: Metrics | undefined;
-    const reportError = (
-      component: ErrorComponent,
-      kind: string,
-      error: unknown,
-      context: Record<string, unknown> = {},
-    ): void => {
-      log.error(
-        { err: error, component, kind, ...context },
-        `${component} ${kind}: caught, the daemon goes on`,
-      );
-      metrics?.inputs.error(component, kind);
-    };
     const bus = createEventBus(
       (error, event) => {
-        log.error({ err: error, event: event.type }, 'event listener failed');
+        reportError('process', 'event_listener', error, { event: event.type });
       },
       { maxTextBytes: limits.max_event_text_bytes },
     );
+    // A full disk costs the audit lines, counted once per streak; never the event (see bus.ts).
     const audit = openAuditLog(paths.auditFile, {
       maxBytes: limits.audit_max_bytes,
       keepFiles: limits.audit_keep_files,
-      onError: (error, { path }) => {
-        reportError('store', 'audit_rotation', error, { path });
+      onError: (error, { path, kind }) => {
+        reportError('store', kind, error, { path });
+      },
+      onRecovered: (linesLost, { path }) => {
+        log.warn({ path, linesLost }, 'audit log writable again');
       },
     });
     cleanups.push(() => {
@@ -208,9 +233,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       maxBufferBytes: limits.event_buffer_bytes,
       onDrop: ({ bufferedBytes, error }) => {
         log.warn({ bufferedBytes, err: error }, 'event stream client dropped: too slow or gone');
+        count('http', 'stream_drop');
       },
       onCloseError: (error) => {
         log.warn({ err: error }, 'event stream client could not be closed');
+        count('http', 'stream_close');
       },
     });
     bus.subscribe(events.publish);
@@ -257,7 +284,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       env: options.env ?? process.env,
       stateDir: paths.dir,
       onRefused: (agent, reason) => metrics?.inputs.refused(agent, reason),
-      onError: (agent) => metrics?.inputs.error('agent', agent),
+      onError: (_agent, kind) => {
+        count('agent', kind);
+      },
       onProcess: (agent, event) => {
         bus.emit(
           event.kind === 'restarted'
@@ -282,7 +311,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       paused: () => paused,
       backupDir: join(paths.dir, 'backups'),
       onChange,
-      onError: (kind) => metrics?.inputs.error('resume', kind),
+      onError: (kind) => {
+        count('resume', kind);
+      },
+      onMalformed: (unit, skipped) => {
+        count('agent', `malformed_${unit}`, skipped);
+      },
     });
     late.engine = running;
     // Moved to the front of the stop order once the watchers exist (see below).
@@ -318,12 +352,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         },
       });
       metrics = created;
+      for (const [component, kind, by] of uncounted) created.inputs.error(component, kind, by);
       created.notifications.declare(notifier.channelNames());
       bus.subscribe(created.record);
       cleanups.push(() => {
         created.close();
       });
     }
+    uncounted = undefined;
+    if (options.onEvent !== undefined) bus.subscribe(options.onEvent);
 
     // A hook is on disk before it is answered 202, until its agent is done with it.
     const hookDelivery = createHookDelivery({
@@ -353,7 +390,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         maxConnections: config.limits.max_connections,
         hooksPerSecond: config.limits.hooks_per_second,
         onHookRefused: (agent, reason) => metrics?.inputs.refused(agent, reason),
-        onInternalError: () => metrics?.inputs.error('http', 'internal'),
+        onInternalError: () => {
+          count('http', 'internal');
+        },
         rotateToken: async () => {
           // The token keys apply on reload: the config in force decides, not the one at start.
           const { http } = holder.current;
@@ -397,7 +436,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const watching = new AbortController();
     const watchers = [...running.adapters()].map((adapter) =>
       adapter.watch(running.observe, watching.signal).catch((error: unknown) => {
-        log.error({ err: error, agent: adapter.agent }, 'agent watcher stopped unexpectedly');
+        // Not restarted: the agent goes unwatched until the daemon restarts (logged and counted).
+        reportError('agent', 'watch_ended', error, { agent: adapter.agent });
       }),
     );
     // Hooks a daemon that died had accepted, then the spool: judged once each agent watches.
@@ -467,7 +507,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           const failures = await shutDown(
             (error) => {
               log.error({ err: error }, 'a cleanup failed; the stop goes on');
-              metrics?.inputs.error('process', 'cleanup');
+              count('process', 'cleanup');
             },
             (failed) => {
               if (failed === 0) log.info('daemon.stopped');
@@ -522,15 +562,20 @@ async function writeRuntimeFile(
 }
 
 /** Temp files a daemon killed mid-write (or a failed save) left beside the state and runtime files. */
-async function removeLeftoverTemps(paths: StatePaths, log: Logger): Promise<void> {
+async function removeLeftoverTemps(
+  paths: StatePaths,
+  log: Logger,
+  onFailed: () => void,
+): Promise<void> {
   const results = [
     await removeStaleTemps(paths.stateFile, 'uuid'),
     await removeStaleTemps(paths.runtimeFile, 'pid'),
   ];
   const removed = results.flatMap((r) => r.removed);
-  // The metrics do not exist yet: a leftover that stays is only logged, and tried again next start.
+  // A leftover that stays is tried again at the next start; counted once the metrics exist.
   for (const { file, error } of results.flatMap((r) => r.failed)) {
     log.warn({ err: error, file }, 'a leftover temp file could not be removed');
+    onFailed();
   }
   if (removed.length > 0) {
     log.info({ removed: removed.length, files: removed }, 'leftover temp files removed');

@@ -155,6 +155,8 @@ describe('hook delivery: accepted means persisted', () => {
     const spool = join(stateDir, 'spool', AGENT);
     await writeSpoolEntry(spool, '{"n":3}');
     await writeSpoolEntry(spool, '[1]');
+    // Not JSON at all (the forwarder spools what the agent wrote): kept aside, and counted too.
+    await writeSpoolEntry(spool, 'not json');
     taken = [];
     const after = delivery();
     await after.replay(new AbortController().signal);
@@ -167,7 +169,8 @@ describe('hook delivery: accepted means persisted', () => {
       ],
     );
     assert.deepEqual(errors, ['hook_inbox_corrupt']);
-    assert.deepEqual(refused, [`${AGENT} bad_payload`]);
+    assert.deepEqual(refused, [`${AGENT} bad_payload`, `${AGENT} bad_payload`]);
+    assert.equal((await readdir(join(spool, 'malformed'))).length, 1);
     assert.ok((await readdir(inbox)).includes('0000000000000-00000001-deadbeef.corrupt'));
     assert.deepEqual(await files(spool), [], 'each spool file went once its copy was on disk');
     assert.equal((await files()).length, 3);

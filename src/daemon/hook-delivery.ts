@@ -192,6 +192,9 @@ export function createHookDelivery(deps: HookDeliveryDeps): HookDelivery {
     const spool = spoolDir(deps.stateDir, agent);
     // Each spool file is deleted once its inbox copy is on disk, never before.
     const result = await drainSpool(spool, (value) => adopt(agent, take, value, signal));
+    // The forwarder spools the agent's bytes as they came: not JSON is a bad payload, as a post
+    // of it is (kept in `malformed/` beside the spool).
+    for (let n = 0; n < result.malformed; n++) deps.onRefused(agent, 'bad_payload');
     if (result.replayed > 0 || result.malformed > 0) {
       const title = AGENT_LIST.find((a) => a.kind === agent)?.title ?? agent;
       deps.log.info({ ...result, spool }, `spooled ${title} hook payloads replayed`);

@@ -57,11 +57,12 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     onHangup();
   };
   process.on('SIGHUP', hangup);
-  await warnOfExposedToken(options, log);
+  const tokenCheck = await warnOfExposedToken(options, log);
   const daemon = await startDaemon({ ...options, log, teeLog: tee }).catch((error: unknown) => {
     received.dispose();
     process.off('SIGHUP', hangup);
     stopCatching();
+    if (tokenCheck !== undefined) log.warn({ err: tokenCheck }, tokenCheck.message);
     // A log file that failed while the daemon was starting is still reported, uncounted.
     reportFileErrorsTo((kind, error) => {
       log.error({ err: error, component: 'log', kind }, `log ${kind}: lines still go to stderr`);
@@ -83,6 +84,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   reportFileErrorsTo((kind, error) => {
     daemon.reportError('log', kind, error);
   });
+  // Found before the start (where the warning belongs), logged and counted now that it can be.
+  if (tokenCheck !== undefined) daemon.reportError('process', 'config_mode_check', tokenCheck);
   options.stdout(
     daemon.url === undefined
       ? `palingenesis running (pid ${process.pid}, HTTP API disabled)\n`
@@ -131,15 +134,24 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   return 0;
 }
 
-/** An inline token in a config file others can read is a token others have: one line says so. */
-async function warnOfExposedToken(options: ForegroundOptions, log: Logger): Promise<void> {
+/**
+ * An inline token in a config file others can read is a token others have: one line says so.
+ * Resolves with the failure when the file's mode could not be read, for the caller to log and
+ * count (once the daemon runs), else undefined. Exported for its tests.
+ */
+export async function warnOfExposedToken(
+  options: Pick<ForegroundOptions, 'config' | 'configLocation'>,
+  log: Logger,
+): Promise<Error | undefined> {
   const file = options.configLocation?.path;
-  if (file === undefined) return;
-  const warning = await inlineTokenExposure(file, options.config.http).catch((error: unknown) => {
-    log.warn({ err: error, file }, 'cannot tell who may read the config file');
+  if (file === undefined) return undefined;
+  try {
+    const warning = await inlineTokenExposure(file, options.config.http);
+    if (warning !== undefined) log.warn({ file }, warning);
     return undefined;
-  });
-  if (warning !== undefined) log.warn({ file }, warning);
+  } catch (error) {
+    return new Error(`cannot tell who may read the config file ${file}`, { cause: error });
+  }
 }
 
 function listenForSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {

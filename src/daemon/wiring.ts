@@ -18,8 +18,8 @@ export interface WiringDeps {
   readonly tracked: () => readonly SessionRef[];
   /** An input an agent did not believe, e.g. a forged hook: for a counter. */
   readonly onRefused: (agent: string, reason: string) => void;
-  /** A failure an agent caught (already logged): for a counter. */
-  readonly onError: (agent: string) => void;
+  /** A failure an agent caught (already logged): for a counter. `kind` is a fixed word. */
+  readonly onError: (agent: string, kind: string) => void;
   readonly onProcess: (agent: string, event: AgentProcessEvent) => void;
 }
 
@@ -46,7 +46,8 @@ function sectionOf(
   return agent.schema.parse(value ?? {});
 }
 
-function agentDeps(kind: string, config: Config, deps: WiringDeps): AgentDeps {
+/** What one agent is given; exported for its tests. */
+export function agentDeps(kind: string, config: Config, deps: WiringDeps): AgentDeps {
   const log = deps.log.child({ agent: kind });
   return {
     clock: deps.clock,
@@ -56,9 +57,9 @@ function agentDeps(kind: string, config: Config, deps: WiringDeps): AgentDeps {
     maxTrackedFiles: config.limits.max_tracked_files,
     tracked: () => deps.tracked().filter((ref) => ref.agent === kind),
     sleep: (ms, signal) => abortableSleep(deps.clock, ms, signal),
-    onError: (what, error) => {
-      log.warn({ err: error, what }, 'agent adapter error');
-      deps.onError(kind);
+    onError: (errorKind, error) => {
+      log.warn({ err: error, kind: errorKind }, 'agent adapter error');
+      deps.onError(kind, errorKind);
     },
     onRefused: (reason) => {
       deps.onRefused(kind, reason);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -155,4 +156,93 @@ describe('audit log rotation', () => {
         Array.from({ length: 30 }, (_, i) => i + 1),
       );
     }));
+});
+
+describe('audit log on a failing disk', () => {
+  const T0 = Date.parse('2026-11-27T22:00:00Z');
+  const event = (n: number): DaemonEvent => ({
+    type: 'daemon.state_changed',
+    at: T0 + n,
+    from: 'monitoring',
+    to: n % 2 === 0 ? 'paused' : 'monitoring',
+  });
+
+  it('a full disk (/dev/full): append never throws, reported once for the whole streak', async (t) => {
+    if (!existsSync('/dev/full')) {
+      t.skip('no /dev/full on this system');
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-audit-'));
+    try {
+      const path = join(dir, 'audit.jsonl');
+      await symlink('/dev/full', path);
+      const failures: { error: unknown; kind: string }[] = [];
+      const audit = openAuditLog(path, {
+        onError: (error, { kind }) => failures.push({ error, kind }),
+      });
+      assert.doesNotThrow(() => {
+        for (let n = 1; n <= 5; n++) audit.append(event(n));
+      });
+      audit.close();
+      assert.equal(failures.length, 1, 'once per streak, not once per line');
+      const [failure] = failures;
+      assert.ok(failure);
+      assert.equal(failure.kind, 'audit_write');
+      assert.equal((failure.error as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a disk that fills and frees: one report per streak, the recovery says how many were lost', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'palingenesis-audit-'));
+    try {
+      const path = join(dir, 'audit.jsonl');
+      const disk = { full: false, halfLine: false };
+      const failures: string[] = [];
+      const recovered: number[] = [];
+      const audit = openAuditLog(path, {
+        onError: (_error, { kind }) => failures.push(kind),
+        onRecovered: (lost) => recovered.push(lost),
+        writeSync: (fd, buffer, offset, length) => {
+          if (disk.halfLine) {
+            // Half of the line lands, then the disk is full: the file ends inside a line.
+            disk.halfLine = false;
+            disk.full = true;
+            return writeSync(fd, buffer, offset, Math.floor(length / 2));
+          }
+          if (disk.full)
+            throw Object.assign(new Error('ENOSPC: no space left'), { code: 'ENOSPC' });
+          return writeSync(fd, buffer, offset, length);
+        },
+      });
+      audit.append(event(1));
+      disk.halfLine = true;
+      audit.append(event(2));
+      audit.append(event(3));
+      disk.full = false;
+      audit.append(event(4));
+      disk.full = true;
+      audit.append(event(5));
+      disk.full = false;
+      audit.append(event(6));
+      audit.close();
+      assert.deepEqual(failures, ['audit_write', 'audit_write'], 'one per streak');
+      assert.deepEqual(recovered, [2, 1]);
+      // The torn half-line stays, but every line written whole is a line of its own.
+      const whole = (await readFile(path, 'utf8'))
+        .split('\n')
+        .filter((line) => line !== '')
+        .flatMap((line) => {
+          try {
+            return [(JSON.parse(line) as { at: number }).at - T0];
+          } catch {
+            return [];
+          }
+        });
+      assert.deepEqual(whole, [1, 4, 6]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -221,6 +221,7 @@ function safeBuffered(sink: StreamSink): number {
   try {
     return sink.bufferedBytes();
   } catch {
+    // A socket torn down under us: nothing buffered; the write that follows reports it gone.
     return 0;
   }
 }

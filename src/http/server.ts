@@ -79,7 +79,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     // Bad percent-encoding and overlong segments are refused by the router, before any hook.
     frameworkErrors: (error, req, reply) => {
       const fault = clientFault(error, limits, req.headers['content-type']);
-      if (fault === undefined) deps.log.error({ err: error, method: req.method }, 'routing failed');
+      if (fault === undefined) {
+        deps.log.error({ err: error, method: req.method }, 'routing failed');
+        deps.onInternalError?.();
+      }
       void sendError(
         reply,
         fault?.code ?? 'internal',

@@ -14,6 +14,8 @@ export interface SchedulerDeps {
   readonly held?: () => ReadonlySet<string>;
   /** Carries a due job out. The scheduler never runs the same job key twice at once. */
   readonly fire: (job: ResumeJob) => Promise<void>;
+  /** A job's run ended and its key is free again (it may be fired, or answer, anew). */
+  readonly settled?: ((job: ResumeJob) => void) | undefined;
   readonly onError: (job: ResumeJob, error: unknown) => void;
 }
 
@@ -66,6 +68,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       })
       .finally(() => {
         running.delete(key);
+        deps.settled?.(job);
         poke();
       });
   };

@@ -103,6 +103,48 @@ describe('resume engine at the edges: crashes, stops and a failing disk', () => 
     assert.equal(rig.adapter.prompts.length, 1);
   });
 
+  it('a new stop seen while the job is verified is decided once the job is done, not lost', async () => {
+    rig.engine.observe(rateLimited(T0, 'msg_1', 1));
+    await rig.event('resume.scheduled');
+    await rig.clock.advance(1000);
+    await rig.event('resume.started');
+    await rig.clock.advance(0);
+    rig.engine.observe({ kind: 'busy', ref: REF, at: rig.clock.now() });
+    // The resumed turn meets its limit again before the save is written.
+    rig.engine.observe(rateLimited(rig.clock.now(), 'msg_2', 60));
+    await rig.event('session.resumed');
+    const again = await rig.event('resume.scheduled', 2);
+    assert.ok(again.type === 'resume.scheduled' && again.dueAt === T0 + 1000 + 60_000);
+  });
+
+  it('a busy older than the judgement drops the job, and the same stop seen again is decided again', async () => {
+    rig.engine.observe(rateLimited(T0, 'msg_1', 3600));
+    await rig.event('resume.scheduled');
+    rig.engine.observe({ kind: 'busy', ref: REF, at: T0 + 1 });
+    await rig.event('resume.dropped');
+    rig.engine.observe(rateLimited(T0 + 2, 'msg_1', 3600));
+    await rig.event('resume.scheduled', 2);
+    assert.equal(rig.engine.pendingResumes(), 1, 'the stop was lost after a stale busy');
+  });
+
+  it('an agent retrying by itself after the prompt verifies the resume', async () => {
+    rig.engine.observe(rateLimited(T0, 'msg_1', 1));
+    await rig.event('resume.scheduled');
+    await rig.clock.advance(1000);
+    await rig.event('resume.started');
+    await rig.clock.advance(0);
+    rig.engine.observe({
+      kind: 'retrying',
+      ref: REF,
+      attempt: 1,
+      message: '429',
+      nextAt: rig.clock.now() + 4000,
+      at: rig.clock.now(),
+    });
+    await rig.event('session.resumed');
+    assert.ok(!rig.types().includes('resume.failed'));
+  });
+
   it('stop() with changes still unsaved rejects, naming the cause', async () => {
     rig.disk.full = true;
     rig.engine.observe(rateLimited(T0, 'msg_1', 60));

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentAdapter, Observation, SessionRef } from '../agents/adapter.js';
+import type { AgentAdapter, MalformedUnit, Observation, SessionRef } from '../agents/adapter.js';
 import type { Config } from '../config/schema.js';
 import { classify } from '../core/classify.js';
 import type { ResumePolicy } from '../core/decide.js';
@@ -33,6 +33,8 @@ export interface EngineDeps {
   readonly onChange: () => void;
   /** A failure caught and logged here, to be counted. `kind` is a short fixed word. */
   readonly onError?: ((kind: string) => void) | undefined;
+  /** Agent input skipped as malformed (logged here): `count` frames, lines or files, to count. */
+  readonly onMalformed?: ((unit: MalformedUnit, count: number) => void) | undefined;
 }
 
 export type { SessionCommand };
@@ -98,6 +100,8 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
   const stopping = new AbortController();
   let stopped: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
+  /** The newest stop of a session seen while its job was being carried out. */
+  const heldStops = new Map<string, Extract<Observation, { kind: 'stopped' }>>();
 
   const facts = (): Facts => ({
     now: clock.now(),
@@ -136,6 +140,14 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     paused: () => deps.paused() || !store.health().ok,
     held: () => heldKeys(store.get()),
     fire: (job) => track(carryOut(job)),
+    settled: (job) => {
+      // A stop seen while the job ran (the resumed turn met its limit again) is decided now.
+      const key = jobKey(job);
+      const held = heldStops.get(key);
+      if (held === undefined) return;
+      heldStops.delete(key);
+      onStopped(held);
+    },
     onError: (job, error) => {
       log.error({ err: error, job: jobKey(job) }, 'resume job failed unexpectedly');
       deps.onError?.('resume_job');
@@ -163,6 +175,7 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       record: (ref) => findSession(store.get(), jobKey(ref)),
       persist: async (input) =>
         (await applier.apply(input, { defer: input.kind === 'session_started' })).kind === 'saved',
+      onError: (kind) => deps.onError?.(kind),
     });
     if (outcome.kind !== 'aborted') {
       if (outcome.kind === 'failed') {
@@ -180,6 +193,13 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
   function onStopped(o: Extract<Observation, { kind: 'stopped' }>): void {
     // Known from here on, saved or not: a failing disk must not hide the session.
     live.touch(o.ref, 'idle', o.at);
+    const key = jobKey(o.ref);
+    const handled = findSession(store.get(), key)?.handledMessageId;
+    if (scheduler.active().has(key) && (o.messageId === undefined || o.messageId !== handled)) {
+      // The running job may be answered by it or not: its outcome decides, then this stop does.
+      heldStops.set(key, o);
+      return;
+    }
     if (stopAnswered(store.get(), o.ref, o.messageId, scheduler.active())) return;
     // Relative reset headers count from when the agent recorded the failure, not from when we
     // noticed it (a daemon started later would otherwise wait the full retry-after again).
@@ -265,6 +285,8 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
           break;
         case 'retrying':
           live.touch(o.ref, 'retrying', o.at, o.nextAt);
+          // Retrying by itself is working on the prompt: a resume it follows is taken.
+          waiters.notify(jobKey(o.ref), o.at);
           break;
         case 'discovered':
           live.touch(o.ref, undefined, o.at, undefined, o.title);
@@ -279,8 +301,11 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
           );
           break;
         case 'malformed':
-          log.warn({ agent: o.agent, detail: o.detail }, 'malformed agent event skipped');
-          deps.onError?.('malformed_event');
+          log.warn(
+            { agent: o.agent, unit: o.unit, count: o.count, detail: o.detail },
+            'malformed agent event skipped',
+          );
+          deps.onMalformed?.(o.unit, o.count);
           break;
       }
       deps.onChange();

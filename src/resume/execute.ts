@@ -19,6 +19,8 @@ export interface ExecuteDeps {
   readonly record: (ref: SessionRef) => SessionRecord | undefined;
   /** Saves a step of the job (and announces it once saved); false when the write failed. */
   readonly persist: (input: Input) => Promise<boolean>;
+  /** A failure logged here that no outcome carries, to be counted. `kind` is a short fixed word. */
+  readonly onError?: ((kind: string) => void) | undefined;
 }
 
 /** Where the action went, and since when that session's activity counts as the answer. */
@@ -106,7 +108,9 @@ async function answeredAnyway(
     }
     return worked;
   } catch (error) {
+    // The outcome says `not_verified`; that the record could not be read is counted here.
     d.log.warn({ session: jobKey(target), err: error }, 'could not read the session to verify');
+    d.onError?.('verify_read');
     return false;
   }
 }

@@ -4,9 +4,22 @@ import { Counter, type Registry } from 'prom-client';
 export const ERROR_COMPONENTS = ['process', 'http', 'agent', 'store', 'log', 'resume'] as const;
 export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
 
+/**
+ * The series at 0 from the first scrape, so that `rate()` and `increase()` see the first failure
+ * of each: the few that matter most, not every pair (the others appear when they first happen).
+ */
+export const DECLARED_ERRORS: readonly (readonly [ErrorComponent, string])[] = [
+  ['process', 'unhandled_rejection'],
+  ['process', 'event_listener'],
+  ['store', 'state_write'],
+  ['store', 'audit_write'],
+  ['agent', 'malformed_line'],
+  ['resume', 'resume_job'],
+];
+
 export interface InputMetrics {
-  /** A failure that was caught, logged and survived. `kind` is a short fixed word. */
-  error(component: ErrorComponent, kind: string): void;
+  /** A failure that was caught, logged and survived (`by` of them). `kind` is a short fixed word. */
+  error(component: ErrorComponent, kind: string, by?: number): void;
   /**
    * An input (a hook post) that was refused or not believed. `source` is an agent name and
    * `reason` a word from the caller's fixed list (the HTTP layer's, an agent intake's).
@@ -32,10 +45,10 @@ export function registerInputMetrics(registry: Registry): InputMetrics {
     labelNames: ['source', 'reason'],
     registers: [registry],
   });
-  errors.inc({ component: 'process', kind: 'unhandled_rejection' }, 0);
+  for (const [component, kind] of DECLARED_ERRORS) errors.inc({ component, kind }, 0);
   return {
-    error: (component, kind) => {
-      errors.inc({ component, kind });
+    error: (component, kind, by = 1) => {
+      errors.inc({ component, kind }, by);
     },
     refused: (source, reason) => {
       refused.inc({ source, reason });

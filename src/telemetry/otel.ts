@@ -12,7 +12,11 @@ import type { DestinationStream, Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { DaemonEvent } from '../core/events.js';
 import { within } from '../node-util.js';
-import { createFailureReporter, reportingExporter } from './otel-export-failures.js';
+import {
+  createFailureReporter,
+  reportingExporter,
+  type FailureReporter,
+} from './otel-export-failures.js';
 import { createOtlpLogStream, NOT_EXPORTED } from './otlp-log-stream.js';
 import { createStopTraces } from './stop-traces.js';
 
@@ -25,6 +29,11 @@ export interface OtelOptions {
   readonly teeLog?: ((stream: DestinationStream) => () => void) | undefined;
   /** How long shutdown may spend flushing; what is still unsent then is dropped. */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Every failed export (and log record that could not be handed over), for a counter: the log
+   * says so at most every five minutes (see createFailureReporter).
+   */
+  readonly onExportFailure?: ((signal: 'traces' | 'logs') => void) | undefined;
 }
 
 export interface Otel {
@@ -62,7 +71,16 @@ export function createOtel(options: OtelOptions): Otel | undefined {
     }),
   );
   const quiet = log.child(NOT_EXPORTED);
-  const failures = createFailureReporter(quiet, options.now);
+  const reporter = createFailureReporter(quiet, options.now);
+  const failures: FailureReporter = {
+    report(signal, error) {
+      reporter.report(signal, error);
+      options.onExportFailure?.(signal);
+    },
+    summary: () => {
+      reporter.summary();
+    },
+  };
 
   const tracing = config.traces_enabled
     ? createTracing(config, resource, (error) => {

@@ -7,7 +7,7 @@ import { defaultConfig, type Config } from '../../src/config/schema.js';
 import type { DaemonEvent, DaemonEventType } from '../../src/core/events.js';
 import { EMPTY_STATE, type PersistedState } from '../../src/core/jobs.js';
 import { createEventBus } from '../../src/events/bus.js';
-import { createResumeEngine, type ResumeEngine } from '../../src/resume/engine.js';
+import { createResumeEngine, type EngineDeps, type ResumeEngine } from '../../src/resume/engine.js';
 import { createStateStore, type StateStore } from '../../src/resume/store.js';
 import { saveState } from '../../src/state/state-file.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
@@ -108,6 +108,7 @@ export interface EngineRig {
 export async function engineRig(
   initial: PersistedState = EMPTY_STATE,
   tune: (config: Config) => void = () => undefined,
+  counters: Pick<EngineDeps, 'onError' | 'onMalformed'> = {},
 ): Promise<EngineRig> {
   const config = engineConfig();
   tune(config);
@@ -148,6 +149,7 @@ export async function engineRig(
       paused: () => false,
       backupDir: join(dir, 'backups'),
       onChange: () => undefined,
+      ...counters,
     });
   const rig: EngineRig = {
     dir,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { hasCode } from '../../node-util.js';
 import {
   NeedsUserError,
   type AgentAdapter,
@@ -40,7 +41,8 @@ export interface ClaudeAdapterOptions {
   readonly maxTrackedFiles?: number;
   /** Every hook not acted on, with why (a bounded set: `HOOK_REJECTIONS`). Called per hook. */
   readonly onHookRejected?: (reason: HookRejection, detail: string) => void;
-  readonly onError: (what: string, error: unknown) => void;
+  /** A caught failure, logged and counted; `kind` is a short fixed word (see AgentDeps). */
+  readonly onError: (kind: string, error: unknown) => void;
   readonly onInfo: (what: string, details: Record<string, unknown>) => void;
 }
 
@@ -73,7 +75,12 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
   let firstScan = true;
   let wake: (() => void) | undefined;
 
-  const tracker = createTranscriptTracker({ projectsDir, maxTrackedFiles, now: options.now });
+  const tracker = createTranscriptTracker({
+    projectsDir,
+    maxTrackedFiles,
+    now: options.now,
+    onError: options.onError,
+  });
   const reporter = createReporter({
     read: (entry) => tracker.read(entry),
     emit: (o) => emit?.(o),
@@ -134,9 +141,12 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     return path === undefined ? undefined : tracker.track(path);
   }
 
+  async function transcriptPath(sessionId: string): Promise<string | undefined> {
+    return tracker.bySession(sessionId)?.path ?? (await findTranscript(projectsDir, sessionId));
+  }
+
   async function record(sessionId: string): ReturnType<typeof readTranscriptRecord> {
-    const path =
-      tracker.bySession(sessionId)?.path ?? (await findTranscript(projectsDir, sessionId));
+    const path = await transcriptPath(sessionId);
     if (path === undefined) throw new Error(`no transcript for Claude Code session ${sessionId}`);
     return readTranscriptRecord(path, sessionId);
   }
@@ -146,7 +156,17 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     const known = tracker.bySession(sessionId)?.state.cwd;
     if (known !== undefined) return known;
     // Followed from its end (old history) or not at all: only the whole file tells.
-    return (await record(sessionId).catch(() => undefined))?.state.cwd;
+    try {
+      const path = await transcriptPath(sessionId);
+      return path === undefined
+        ? undefined
+        : (await readTranscriptRecord(path, sessionId)).state.cwd;
+    } catch (error) {
+      // Gone since it was found: it says nothing. Unreadable: a failure (counted) that says
+      // nothing either; the route then asks for a directory it does not have.
+      if (!hasCode(error, 'ENOENT')) options.onError('transcript_read', error);
+      return undefined;
+    }
   }
 
   /** A run of ours ended: a crash if its turn was left unanswered, else what its result says. */
@@ -193,7 +213,7 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
         try {
           await tick();
         } catch (error) {
-          options.onError('claude code scan', error);
+          options.onError('scan', error);
         }
         await new Promise<void>((resolve) => {
           wake = resolve;

@@ -15,7 +15,8 @@ export function createHeadlessRuns(deps: {
   readonly now: () => number;
   readonly emit: (o: Observation) => void;
   readonly onInfo: (what: string, details: Record<string, unknown>) => void;
-  readonly onError: (what: string, error: unknown) => void;
+  /** A caught failure, logged and counted; `kind` is a short fixed word (see AgentDeps). */
+  readonly onError: (kind: string, error: unknown) => void;
   /** What the exit means for the session: its transcript and result line tell. */
   readonly onExit: (sessionId: string, exit: HeadlessExit) => Promise<void>;
 }): HeadlessRuns {
@@ -33,6 +34,8 @@ export function createHeadlessRuns(deps: {
           deps.emit({
             kind: 'malformed',
             agent: 'claude-code',
+            unit: 'line',
+            count: 1,
             detail: `stream-json line: ${line.slice(0, 120)}`,
             at: deps.now(),
           });
@@ -53,7 +56,7 @@ export function createHeadlessRuns(deps: {
           await deps.onExit(sessionId, exit);
         })
         .catch((error: unknown) => {
-          deps.onError('claude code headless supervision', error);
+          deps.onError('headless_run', error);
         });
       return started;
     },

@@ -58,7 +58,8 @@ export function createHookIntake(deps: {
   /** Reads a followed transcript's new lines and reports them. */
   readonly observe: (entry: Tracked) => Promise<void>;
   readonly onRejected: (reason: HookRejection, detail: string) => void;
-  readonly onError: (what: string, error: unknown) => void;
+  /** A caught failure, logged and counted; `kind` is a short fixed word (see AgentDeps). */
+  readonly onError: (kind: string, error: unknown) => void;
   readonly now: () => number;
   /** Whether watching stopped: a settle still waiting gives up. */
   readonly stopped: () => boolean;
@@ -124,7 +125,7 @@ export function createHookIntake(deps: {
     // Already settling: that earlier hook (still in the daemon's inbox) judges this same turn.
     if (verdict !== 'settle' || entry.settling) return 'handled';
     const settling = settle(entry, judged).catch((error: unknown): HookFate => {
-      deps.onError('claude code hook', error);
+      deps.onError('hook', error);
       return 'handled';
     });
     return { settling };
@@ -144,7 +145,7 @@ export function createHookIntake(deps: {
       while (!moved() && deps.now() < deadline && !deps.stopped()) {
         await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS).unref());
         await deps.observe(entry).catch((error: unknown) => {
-          deps.onError('claude code transcript', error);
+          deps.onError('transcript_read', error);
         });
       }
       if (moved()) return 'handled'; // the transcript's own line was reported
@@ -175,7 +176,7 @@ export function createHookIntake(deps: {
         const { finish } = next;
         // A payload that failed (logged and counted) was looked at: kept, it would fail each start.
         const handling = await handle(next.payload).catch((error: unknown): HookFate => {
-          deps.onError('claude code hook', error);
+          deps.onError('hook', error);
           return 'handled';
         });
         if (typeof handling === 'string') finish(handling);

@@ -17,9 +17,23 @@ export function createLiveWatch(deps: {
   readonly crash: (entry: Tracked, what: string) => void;
 }): { scan(): Promise<void> } {
   const { live } = deps;
+  // Reported once each while they stay malformed: the directory is read at every poll.
+  let malformed = new Set<string>();
   return {
     async scan() {
       const scan = await scanLiveSessions(deps.sessionsDir);
+      const fresh = scan.malformed.filter((name) => !malformed.has(name));
+      malformed = new Set(scan.malformed);
+      if (fresh.length > 0) {
+        deps.emit({
+          kind: 'malformed',
+          agent: 'claude-code',
+          unit: 'file',
+          count: fresh.length,
+          detail: `not a session record: ${fresh.slice(0, 3).join(', ')} in ${deps.sessionsDir}`,
+          at: deps.now(),
+        });
+      }
       const seen = new Set<string>();
       for (const session of scan.sessions) {
         // Several files may name one session (a resumed one): a live process beats a dead one.

@@ -44,7 +44,7 @@ const sessionFile = z.looseObject({
 
 export interface LiveScan {
   readonly sessions: readonly LiveClaude[];
-  /** Files that were not a session record: counted, skipped. */
+  /** Files that were not a session record (unreadable, not JSON, another shape): skipped. */
   readonly malformed: readonly string[];
 }
 
@@ -60,8 +60,11 @@ export async function scanLiveSessions(
   const sessions: LiveClaude[] = [];
   const malformed: string[] = [];
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
-    if (text === undefined) continue; // removed between readdir and read: the process exited
+    const text = await readFile(join(dir, name), 'utf8').catch((error: unknown) => {
+      if (hasCode(error, 'ENOENT')) return undefined; // removed since readdir: the process exited
+      return ''; // there, but unreadable (EACCES, EISDIR): no session record either
+    });
+    if (text === undefined) continue;
     const parsed = sessionFile.safeParse(parseJson(text));
     if (!parsed.success) {
       malformed.push(name);

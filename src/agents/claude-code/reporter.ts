@@ -88,6 +88,8 @@ export function createReporter(deps: {
         deps.emit({
           kind: 'malformed',
           agent: 'claude-code',
+          unit: 'line',
+          count: read.malformed,
           detail: `${String(read.malformed)} unreadable line(s) in ${entry.path}`,
           at: deps.now(),
         });

@@ -40,6 +40,8 @@ export async function paneRefusal(
   if (foreground === undefined && !/claude/i.test(command ?? ''))
     return `tmux pane ${target.pane} runs ${command ?? '?'}, not Claude Code`;
   // A limit menu ("1. Stop and wait … 2. Upgrade …") would take Enter as a choice: never answer it.
+  // The pane answered a moment ago: a capture that fails now is the pane closing, which the
+  // send-keys that follows reports as the attempt's failure.
   const screen = await tmux(target, ['capture-pane', '-p', '-t', target.pane]).catch(() => '');
   const menu = LIMIT_MENU.exec(screen);
   if (menu !== null) return `tmux pane ${target.pane} shows a menu ("${menu[0].trim()}")`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -128,5 +128,35 @@ describe('the transcripts followed, at most maxTrackedFiles', () => {
     assert.equal(tracker.size, 0);
     assert.equal(tracker.adopt(probe), probe);
     assert.equal(tracker.bySession('a'), probe);
+  });
+
+  it('a project directory that cannot be listed is reported once, until it lists again', async (t) => {
+    if (process.getuid?.() === 0) {
+      t.skip('root lists any directory: run as another user to see EACCES');
+      return;
+    }
+    await write('a', 'busy', 10);
+    await mkdir(join(projects, '-locked'));
+    await chmod(join(projects, '-locked'), 0);
+    const failures: string[] = [];
+    const tracker = createTranscriptTracker({
+      projectsDir: projects,
+      maxTrackedFiles: 5,
+      now: Date.now,
+      onError: (kind) => failures.push(kind),
+    });
+    try {
+      await tracker.scan(true);
+      await tracker.scan(false);
+      assert.deepEqual(failures, ['scan_dir'], 'once for the streak, not at every scan');
+      assert.deepEqual(followed(tracker), ['a'], 'the other directories still count');
+      await chmod(join(projects, '-locked'), 0o700);
+      await tracker.scan(false);
+      await chmod(join(projects, '-locked'), 0);
+      await tracker.scan(false);
+      assert.deepEqual(failures, ['scan_dir', 'scan_dir'], 'a new streak is news again');
+    } finally {
+      await chmod(join(projects, '-locked'), 0o700);
+    }
   });
 });

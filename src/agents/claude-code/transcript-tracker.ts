@@ -58,11 +58,15 @@ export function createTranscriptTracker(options: {
   readonly projectsDir: string;
   readonly maxTrackedFiles: number;
   readonly now: () => number;
+  /** A project directory that cannot be listed (EACCES): once, until it lists again. */
+  readonly onError?: (kind: string, error: unknown) => void;
 }): TranscriptTracker {
   const cap = Math.max(1, Math.floor(options.maxTrackedFiles));
   const tracked = new Map<string, Tracked>(); // by path
   const sessions = new Map<string, Tracked>();
   let changedSince: number | undefined;
+  // Project directories the last scan could not list: each is reported when it starts failing.
+  let unlisted = new Set<string>();
 
   const entry = (path: string, fromEnd: boolean): Tracked => ({
     path,
@@ -109,20 +113,30 @@ export function createTranscriptTracker(options: {
 
   async function candidates(first: boolean): Promise<{ path: string; mtimeMs: number }[]> {
     const found: { path: string; mtimeMs: number }[] = [];
+    const failing = new Set<string>();
+    const listProject = (dir: string): Promise<Dirent[]> =>
+      list(dir).catch((error: unknown) => {
+        if (hasCode(error, 'ENOTDIR')) return []; // replaced by a file since listed: none there
+        // Its transcripts go unwatched: a failure, told once; the other directories still count.
+        failing.add(dir);
+        if (!unlisted.has(dir)) options.onError?.('scan_dir', error);
+        return [];
+      });
     for (const project of await list(options.projectsDir)) {
       // Claude Code writes real directories and files: a link here is not one of its transcripts.
       if (!project.isDirectory()) continue;
       const dir = join(options.projectsDir, project.name);
-      for (const file of await list(dir).catch(() => [])) {
+      for (const file of await listProject(dir)) {
         if (!file.isFile() || !file.name.endsWith('.jsonl')) continue;
         const path = join(dir, file.name);
         if (tracked.has(path)) continue;
-        const info = await stat(path).catch(() => undefined);
+        const info = await stat(path).catch(() => undefined); // gone since listed: no transcript
         if (info === undefined) continue;
         if (!first && changedSince !== undefined && info.mtimeMs < changedSince) continue;
         found.push({ path, mtimeMs: info.mtimeMs });
       }
     }
+    unlisted = failing;
     return found.sort((a, b) => a.mtimeMs - b.mtimeMs);
   }
 

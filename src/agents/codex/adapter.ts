@@ -37,7 +37,8 @@ export interface CodexAdapterOptions {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Rollouts followed at once (`[limits] max_tracked_files`). */
   readonly maxTrackedFiles: number;
-  readonly onError: (what: string, error: unknown) => void;
+  /** A caught failure, logged and counted; `kind` is a short fixed word (see AgentDeps). */
+  readonly onError: (kind: string, error: unknown) => void;
   readonly onInfo: (what: string, details: Record<string, unknown>) => void;
   readonly tmuxBinary: string;
   /** Which threads a Codex process holds; default: the thread locks (see thread-locks.ts). */
@@ -91,6 +92,8 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
       emit?.({
         kind: 'malformed',
         agent: AGENT,
+        unit: 'line',
+        count: read.malformed,
         detail: `${String(read.malformed)} unreadable line(s) in ${entry.path}`,
         at: options.now(),
       });
@@ -202,6 +205,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
       );
       if (session === undefined || tui?.tmux === undefined) continue;
       const target = { binary: options.tmuxBinary, ...tui.tmux };
+      // A probe: a pane that cannot be read (closed, tmux gone) shows no retry line.
       const retry = retryOnScreen(await capturePane(target).catch(() => ''));
       const key =
         retry === undefined ? undefined : `${entry.state.turnId ?? ''}:${String(retry.attempt)}`;
@@ -283,7 +287,7 @@ export function createCodexAdapter(options: CodexAdapterOptions): AgentAdapter {
         try {
           await tick();
         } catch (error) {
-          options.onError('codex scan', error);
+          options.onError('scan', error);
         }
         await options.sleep(options.pollMs, signal);
       }

@@ -18,7 +18,8 @@ export function createExecRuns(deps: {
   readonly now: () => number;
   readonly emit: (o: Observation) => void;
   readonly onInfo: (what: string, details: Record<string, unknown>) => void;
-  readonly onError: (what: string, error: unknown) => void;
+  /** A caught failure, logged and counted; `kind` is a short fixed word (see AgentDeps). */
+  readonly onError: (kind: string, error: unknown) => void;
   /** What the exit means for the thread: its rollout tells. */
   readonly onExit: (threadId: string, exit: ExecExit) => Promise<void>;
 }): ExecRuns {
@@ -51,6 +52,8 @@ export function createExecRuns(deps: {
           deps.emit({
             kind: 'malformed',
             agent: AGENT,
+            unit: 'line',
+            count: 1,
             detail: `codex exec --json line: ${line.slice(0, 120)}`,
             at: deps.now(),
           });
@@ -77,7 +80,7 @@ export function createExecRuns(deps: {
           await deps.onExit(named, exit);
         })
         .catch((error: unknown) => {
-          deps.onError('codex exec supervision', error);
+          deps.onError('exec_run', error);
         });
       return started;
     },

@@ -16,7 +16,8 @@ export interface OpencodeAdapterOptions {
   readonly reconnect: { readonly baseMs: number; readonly maxMs: number };
   /** Sessions the daemon tracks: re-checked after every reconnect. */
   readonly tracked: () => readonly SessionRef[];
-  readonly onError: (what: string, error: unknown) => void;
+  /** A caught failure, logged and counted; `kind` is a short fixed word (see AgentDeps). */
+  readonly onError: (kind: string, error: unknown) => void;
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;

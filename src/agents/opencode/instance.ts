@@ -34,6 +34,7 @@ export function createOpencodeInstance(section: OpencodeSection, deps: AgentDeps
     onGaveUp: (reason) => {
       deps.onProcess({ kind: 'gave_up', reason });
     },
+    onError: deps.onError,
   });
   return { adapter, process: supervisor };
 }

@@ -34,7 +34,7 @@ export async function judge(
     }
     if (options.now() >= deadline || deps.signal.aborted) {
       options.onError(
-        'opencode idle',
+        'idle_unsettled',
         new Error(`session ${ref.sessionId} idle but its last message never settled`),
       );
       return;

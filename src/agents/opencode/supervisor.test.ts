@@ -100,4 +100,32 @@ describe('opencode supervisor', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a binary that cannot be started is reported to onError (counted), not only logged', async () => {
+    const failures: { kind: string; error: unknown }[] = [];
+    const supervisor = createOpencodeSupervisor({
+      binary: join(tmpdir(), 'palingenesis-no-such-opencode'),
+      hostname: '127.0.0.1',
+      port: 4999,
+      env: process.env,
+      clock: createFakeClock(0),
+      log: pino({ level: 'silent' }),
+      budget: { restarts: 3, windowMs: 600_000 },
+      backoff: { baseMs: 1000, maxMs: 30_000 },
+      onRestarted: () => undefined,
+      onGaveUp: () => undefined,
+      onError: (kind, error) => failures.push({ kind, error }),
+    });
+    supervisor.start();
+    for (let i = 0; i < 200 && failures.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await supervisor.stop();
+    assert.deepEqual(
+      failures.map((f) => f.kind),
+      ['process_spawn'],
+    );
+    const cause = (failures[0]?.error as Error).cause as NodeJS.ErrnoException;
+    assert.equal(cause.code, 'ENOENT');
+  });
 });

@@ -17,6 +17,8 @@ export interface SupervisorOptions {
   /** Called once when the crash-loop budget is spent: the agent stays down. */
   readonly onGaveUp: (reason: string) => void;
   readonly onRestarted: (restarts: number) => void;
+  /** `opencode serve` could not be started (a missing binary): logged and counted. */
+  readonly onError?: (kind: string, error: unknown) => void;
 }
 
 export interface Supervisor {
@@ -57,7 +59,14 @@ export function createOpencodeSupervisor(options: SupervisorOptions): Supervisor
       tail = (tail + chunk.toString()).slice(-2000);
     });
     next.on('error', (error) => {
-      log.error({ err: error, binary: options.binary }, 'cannot start opencode serve');
+      if (options.onError === undefined) {
+        log.error({ err: error, binary: options.binary }, 'cannot start opencode serve');
+      } else {
+        options.onError(
+          'process_spawn',
+          new Error(`cannot start opencode serve`, { cause: error }),
+        );
+      }
     });
     next.on('exit', (code, signal) => {
       if (child === next) child = undefined;

@@ -39,20 +39,30 @@ export async function watchOpencode(deps: WatchDeps): Promise<void> {
       });
       for await (const data of stream) {
         const frame = parseFrame(data);
-        if (frame.kind === 'malformed')
-          emit({ kind: 'malformed', agent: 'opencode', detail: frame.detail, at: options.now() });
+        if (frame.kind === 'malformed') {
+          const at = options.now();
+          emit({
+            kind: 'malformed',
+            agent: 'opencode',
+            unit: 'frame',
+            count: 1,
+            detail: frame.detail,
+            at,
+          });
+        }
         if (frame.kind !== 'event') continue;
         if (frame.payload.type === 'server.connected') {
           attempt.connected = true;
           failures = 0;
           emit({ kind: 'connection', agent: 'opencode', up: true, at: options.now() });
           await resync(deps).catch((error: unknown) => {
-            options.onError('opencode resync', error);
+            options.onError('resync', error);
           });
           continue;
         }
         await handle(deps, frame.directory, frame.payload).catch((error: unknown) => {
-          options.onError(`opencode ${frame.payload.type}`, error);
+          const what = `handling ${frame.payload.type} failed`;
+          options.onError('event', new Error(what, { cause: error }));
         });
       }
     } catch (error) {
