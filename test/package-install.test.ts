@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,26 @@ describe('the npm package', () => {
       assert.match(help.stdout, /daemon\s+start, stop, restart, reload or check the daemon/);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`npx palingenesis` in a clone runs dist/ as built, without rebuilding it', async () => {
+    // npm exec links the project as a folder dependency, which runs `prepare`; a rebuild would
+    // rewrite dist/ under a daemon running from it (and under the other test files here).
+    const cache = await mkdtemp(join(tmpdir(), 'palingenesis-npx-'));
+    const cli = join(ROOT, 'dist', 'cli.js');
+    try {
+      const before = (await stat(cli)).mtimeMs;
+      const version = await run('npx', ['--yes', 'palingenesis', '--version'], {
+        cwd: ROOT,
+        timeout: 120_000,
+        // A fresh npx cache: the link (and its `prepare`) is made anew, as in a fresh clone.
+        env: { ...process.env, npm_config_cache: cache },
+      });
+      assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+      assert.equal((await stat(cli)).mtimeMs, before, 'npx rebuilt dist/');
+    } finally {
+      await rm(cache, { recursive: true, force: true });
     }
   });
 });

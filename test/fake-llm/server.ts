@@ -85,6 +85,11 @@ export interface FakeLlm {
   setAnthropicDefault(response: AnthropicResponse): void;
   /** The answer to every compaction request; a short <summary> at first. */
   setCompaction(response: AnthropicResponse): void;
+  /**
+   * Answers main Messages requests the queue has none for, by their content (undefined: the
+   * default); for many sessions at once, where one shared queue would mix their turns up.
+   */
+  setAnthropicResponder(responder: AnthropicResponder | undefined): void;
   /** Messages requests (optionally of one role), in order. */
   anthropicRequests(role?: AnthropicRole): readonly AnthropicRecord[];
   /** Appends scripted answers for the next Codex turn requests (`POST /v1/responses`). */
@@ -99,6 +104,8 @@ export interface FakeLlm {
   enqueue(...responses: FakeResponse[]): void;
   /** The answer used when the queue is empty. */
   setDefault(response: FakeResponse): void;
+  /** Answers chat-completions requests the queue has none for, by their content (as above). */
+  setResponder(responder: ChatResponder | undefined): void;
   /** Empties the queue and the record and restores the default, between tests sharing the fake. */
   reset(): void;
   requests(): readonly RecordedRequest[];
@@ -115,6 +122,10 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
+/** Picks the answer to one request from what it says; undefined falls back to the default. */
+export type ChatResponder = (request: ChatRequest) => FakeResponse | undefined;
+export type AnthropicResponder = (request: AnthropicRequest) => AnthropicResponse | undefined;
+
 const MODEL_ID = 'fake-model';
 
 /** Starts the fake OpenAI-compatible server on 127.0.0.1 with an ephemeral port. */
@@ -124,6 +135,7 @@ export async function startFakeLlm(
   const queue: FakeResponse[] = [];
   const initialDefault: FakeResponse = options.defaultResponse ?? { kind: 'ok', text: 'ok' };
   let fallback = initialDefault;
+  let responder: ChatResponder | undefined;
   const anthropic = createAnthropicScript();
   const responses = createResponsesScript();
   const recorded: RecordedRequest[] = [];
@@ -197,7 +209,7 @@ export async function startFakeLlm(
       sendJson(res, 400, { error: { message: parsed.error.message, type: 'invalid_request' } });
       return;
     }
-    const response = queue.shift() ?? fallback;
+    const response = queue.shift() ?? responder?.(parsed.data) ?? fallback;
     record(req, response.kind, parsed.data);
     await answer(res, parsed.data, response, closing.signal);
   }
@@ -252,9 +264,11 @@ export async function startFakeLlm(
     anthropicUrl: `http://127.0.0.1:${address.port}`,
     enqueue: (...responses) => queue.push(...responses),
     setDefault: (response) => (fallback = response),
+    setResponder: (answer) => (responder = answer),
     enqueueAnthropic: (...responses) => anthropic.queue.push(...responses),
     setAnthropicDefault: (response) => (anthropic.fallback = response),
     setCompaction: (response) => (anthropic.compaction = response),
+    setAnthropicResponder: (answer) => (anthropic.responder = answer),
     enqueueResponses: (...answers) => responses.queue.push(...answers),
     setResponsesDefault: (answer) => (responses.fallback = answer),
     setResponsesCompaction: (answer) => (responses.compaction = answer),
@@ -274,6 +288,7 @@ export async function startFakeLlm(
       queue.length = 0;
       recorded.length = 0;
       fallback = initialDefault;
+      responder = undefined;
       anthropic.reset();
       responses.reset();
     },
@@ -310,6 +325,7 @@ interface AnthropicScript {
   readonly queue: AnthropicResponse[];
   fallback: AnthropicResponse;
   compaction: AnthropicResponse;
+  responder: AnthropicResponder | undefined;
   next(role: AnthropicRole, body: AnthropicRequest): AnthropicResponse;
   reset(): void;
 }
@@ -322,15 +338,17 @@ function createAnthropicScript(): AnthropicScript {
     queue: [],
     fallback: initial,
     compaction: initialCompaction,
+    responder: undefined,
     next(role, body) {
       if (role === 'side') return sideAnswer(body);
       if (role === 'compaction') return script.compaction;
-      return script.queue.shift() ?? script.fallback;
+      return script.queue.shift() ?? script.responder?.(body) ?? script.fallback;
     },
     reset() {
       script.queue.length = 0;
       script.fallback = initial;
       script.compaction = initialCompaction;
+      script.responder = undefined;
     },
   };
   return script;
