@@ -224,6 +224,9 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
     const key = jobKey({ agent: o.ref.agent, sessionId: o.ref.sessionId });
     live.touch(o.ref, 'busy', o.at);
     waiters.notify(key, o.at);
+    // A stop held while the job ran is moot once the session works again after it.
+    const held = heldStops.get(key);
+    if (held !== undefined && held.at <= o.at) heldStops.delete(key);
     if (findJob(store.get(), key) === undefined || scheduler.active().has(key)) return;
     log.info({ session: key }, 'session busy again before its resume; job dropped');
     void applier.apply({ kind: 'busy', ref: o.ref, at: o.at }, { defer: true });

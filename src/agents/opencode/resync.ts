@@ -20,12 +20,19 @@ export async function judge(
   deps: WatchDeps,
   ref: SessionRef,
   afterRestart: boolean,
+  /** After a restart: whether the session is still idle now (it may have been prompted since). */
+  stillIdle: () => Promise<boolean> = () => Promise.resolve(true),
 ): Promise<void> {
   const { options } = deps;
   const deadline = options.now() + SETTLE_MS;
   for (;;) {
     const history = await deps.messages(ref);
     const unfinished = endsUnfinished(history);
+    if (unfinished && afterRestart && !(await stillIdle())) {
+      // Not cut off: a turn started after the status was read (a resume sent at our own start).
+      deps.emit({ kind: 'busy', ref, at: options.now() });
+      return;
+    }
     if (!unfinished || afterRestart) {
       const { evidence, recordedAt } = stopEvidence(history, afterRestart && unfinished);
       const messageId = history.at(-1)?.info.id;
@@ -42,6 +49,8 @@ export async function judge(
     await options.sleep(SETTLE_STEP_MS, deps.signal);
   }
 }
+
+const statusSchema = z.record(z.string(), z.object({ type: z.string() }).loose());
 
 const sessionListSchema = z.array(
   z
@@ -71,17 +80,24 @@ export async function resync(deps: WatchDeps): Promise<void> {
     known.set(s.id, ref);
     emit({ kind: 'discovered', ref, title: s.title, at: now });
   }
-  const busy = new Set<string>();
-  for (const directory of new Set([...known.values()].map((r) => r.directory))) {
+  const working = async (directory: string | undefined): Promise<Set<string>> => {
     const status = await client.session.status({ directory }, call);
-    for (const [id, st] of Object.entries(
-      z.record(z.string(), z.object({ type: z.string() }).loose()).parse(status.data),
-    )) {
+    const busy = new Set<string>();
+    for (const [id, st] of Object.entries(statusSchema.parse(status.data))) {
       if (st.type !== 'idle') busy.add(id);
     }
+    return busy;
+  };
+  const busy = new Set<string>();
+  for (const directory of new Set([...known.values()].map((r) => r.directory))) {
+    for (const id of await working(directory)) busy.add(id);
   }
   for (const ref of known.values()) {
     if (busy.has(ref.sessionId)) emit({ kind: 'busy', ref, at: options.now() });
-    else await judge(deps, ref, true);
+    else {
+      // The statuses were read before the judging, one session after another: a session found
+      // unfinished is asked again before it is called cut off.
+      await judge(deps, ref, true, async () => !(await working(ref.directory)).has(ref.sessionId));
+    }
   }
 }
