@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -125,6 +125,20 @@ describe('the Claude Code adapter over a Claude directory', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(stopsOf('s1').length, 1, 'the same stop was reported twice');
     assert.equal(stops[0]?.messageId, 'e1');
+  });
+
+  it('workedSince: an answer (or the error ending the turn) since the instant, from the transcript', async () => {
+    // s1 holds a prompt and the limit error that answered it (the test above).
+    const ref = { agent: 'claude-code', sessionId: 's1' } as const;
+    const answeredAt = Date.parse(
+      (
+        JSON.parse((await readFile(transcript, 'utf8')).trim().split('\n').at(-1) ?? '{}') as {
+          timestamp: string;
+        }
+      ).timestamp,
+    );
+    assert.equal(await adapter.workedSince?.(ref, answeredAt), true);
+    assert.equal(await adapter.workedSince?.(ref, answeredAt + 1), false, 'nothing since then');
   });
 
   it('a dead process left busy with an unanswered prompt is a crash, reported once', async () => {

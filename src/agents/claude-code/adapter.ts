@@ -274,5 +274,10 @@ export function createClaudeAdapter(options: ClaudeAdapterOptions): ClaudeAdapte
     async lastMessageAt(target) {
       return (await record(target.sessionId)).state.lastAt;
     },
+    // The prompt was taken: Claude Code answered it (or its error ended the turn) since then.
+    // After a daemon restart the busy that showed it is gone; the transcript still tells.
+    async workedSince(target, at) {
+      return ((await record(target.sessionId)).state.lastAssistantAt ?? -Infinity) >= at;
+    },
   };
 }

@@ -30,6 +30,8 @@ export interface TranscriptState {
   lastUuid?: string | undefined;
   /** Epoch ms of the newest line that carried a timestamp. */
   lastAt?: number | undefined;
+  /** Epoch ms of the newest assistant line (an answer, or the error that ended it). */
+  lastAssistantAt?: number | undefined;
   /** Epoch ms of the line that decided the phase. */
   phaseAt?: number | undefined;
   /** `uuid` of that line: the identity of the turn's end, whichever source reports it. */
@@ -116,6 +118,7 @@ export function applyTranscriptLine(state: TranscriptState, value: unknown): voi
     state.selfContinue = false;
     if (phase !== 'stopped') state.stop = undefined;
   };
+  if (l.type === 'assistant') state.lastAssistantAt = state.lastAt;
   if (judged.kind === 'stop' && judged.source === 'transcript' && l.type === 'assistant') {
     setPhase('stopped');
     state.stop = judged;
