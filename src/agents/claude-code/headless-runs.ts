@@ -44,7 +44,10 @@ export function createHeadlessRuns(deps: {
       const sessionId = await run.started;
       runs.set(sessionId, run);
       const started: SessionRef = { agent: 'claude-code', sessionId, directory };
-      deps.emit({ kind: 'busy', ref: started, at: deps.now() });
+      // No busy here: the run named its session, but only the prompt in the transcript (which
+      // the tracker reports as busy) shows the resume was taken; a run that dies before that is
+      // not a resume.
+      deps.onInfo('claude code headless run started', { session: sessionId });
       void run.exited
         .then(async (exit) => {
           if (runs.get(sessionId) === run) runs.delete(sessionId);
