@@ -186,7 +186,8 @@ export function createResumeEngine(deps: EngineDeps): ResumeEngine {
       }
       await applier.apply({ kind: 'outcome', job, outcome }, { defer: true });
     }
-    live.set(key, { state: outcome.kind === 'saved' ? 'busy' : 'idle', nextWakeAt: undefined });
+    // The observation that verified it (busy, retrying) may already have said more.
+    live.settle(key, outcome.kind === 'saved' ? 'busy' : 'idle');
     deps.onChange();
   }
 

@@ -158,6 +158,15 @@ export function createLiveSessions() {
       e.version++;
       changes++;
     },
+    /** Ends `resuming` with `state`, unless an observation already said what the session does. */
+    settle(key: string, state: LiveState): void {
+      const e = live.get(key);
+      if (e?.state !== 'resuming') return;
+      e.state = state;
+      e.nextWakeAt = undefined;
+      e.version++;
+      changes++;
+    },
     todos(ref: SessionRef, completed: number, total: number, at: number): void {
       const e = entry(ref, at);
       e.steps = { completed, total };
